@@ -1,0 +1,36 @@
+"""qenc-bench: a plugin-based benchmark of quantum data encodings.
+
+The public surface: the hook marker, the spec types plugins register, and the interfaces
+their components implement.
+"""
+
+from .backends import Backend, Gradients
+from .circuit import Circuit, Op
+from .data import PreparedData, Split
+from .datasets import Dataset, RawDataset
+from .encoders import Encoder, FitContext
+from .errors import QencBenchError
+from .hookspecs import hookimpl
+from .specs import AttackSpec, BackendSpec, Capabilities, DatasetSpec, EncoderSpec
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AttackSpec",
+    "Backend",
+    "BackendSpec",
+    "Capabilities",
+    "Circuit",
+    "Dataset",
+    "DatasetSpec",
+    "Encoder",
+    "EncoderSpec",
+    "FitContext",
+    "Gradients",
+    "Op",
+    "PreparedData",
+    "QencBenchError",
+    "RawDataset",
+    "Split",
+    "hookimpl",
+]

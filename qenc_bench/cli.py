@@ -1,0 +1,157 @@
+"""The ``qenc-bench`` command line. Each command parses options and calls a plain function.
+
+No quantum SDK is imported here: ``qenc-bench --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from .errors import QencBenchError
+
+KIND_CHOICES = {"datasets": "dataset", "encoders": "encoder", "backends": "backend", "attacks": "attack"}
+
+
+class _Group(click.Group):
+    """Turns every :class:`QencBenchError` into a one-line message and exit status 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except QencBenchError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(1)
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def _classes(ctx, param, value: str) -> tuple[int, int]:
+    parts = _csv(value)
+    try:
+        pair = tuple(int(p) for p in parts)
+    except ValueError:
+        pair = ()
+    if len(pair) != 2:
+        raise click.BadParameter(f"expected two class indices like 0,1, got {value!r}")
+    return pair
+
+
+def _grid(ctx, param, value: str) -> int | None:
+    if value.lower() == "none":
+        return None
+    try:
+        grid = int(value)
+    except ValueError:
+        raise click.BadParameter(f"expected an integer or 'none', got {value!r}") from None
+    if grid < 1:
+        raise click.BadParameter(f"must be at least 1, got {grid}")
+    return grid
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="qenc-bench")
+def main() -> None:
+    """Benchmark quantum data encodings side by side: accuracy, entanglement, resources."""
+
+
+@main.command()
+@click.option("--encoders", default="atp,angle", show_default=True, help="Comma-separated encoder names.")
+@click.option("--dataset", default="digits", show_default=True, help="Dataset name ('qenc-bench list datasets').")
+@click.option("--classes", default="0,1", show_default=True, callback=_classes, help="The class pair A,B.")
+@click.option("--seeds", default=3, show_default=True, type=int, help="Number of seeds (each: subsample, split, init).")
+@click.option("--seed", default=0, show_default=True, type=int, help="First seed.")
+@click.option("--grid", default="3", show_default=True, callback=_grid, help="Resize images to GRID x GRID by area averaging ('none': keep).")
+@click.option("--train-size", default=400, show_default=True, type=int, help="Training samples (balanced).")
+@click.option("--test-size", default=200, show_default=True, type=int, help="Test samples (balanced).")
+@click.option("--backend", default="pennylane", show_default=True, help="Backend that evaluates the trained models.")
+@click.option("--train-backend", default="auto", show_default=True, help="Backend that trains ('auto': exact when the circuit allows, else --backend).")
+@click.option("--layers", default=1, show_default=True, type=int, help="Coupling layers of the readout model.")
+@click.option("--lr", default=0.05, show_default=True, type=float, help="Adam learning rate.")
+@click.option("--epochs", default=100, show_default=True, type=int, help="Maximum epochs (early stopping ends sooner).")
+@click.option("--patience", default=10, show_default=True, type=int, help="Epochs without validation improvement before stopping.")
+@click.option("--batch-size", default=32, show_default=True, type=int)
+@click.option("--atp-optimizer", default=None, type=click.Choice(["exact", "grid", "lbfgsb"]), help="ATP threshold search (default exact).")
+@click.option("--data-dir", default=None, type=click.Path(file_okay=False), help="Where dataset files are (else $QENC_BENCH_DATA).")
+@click.option("--out", default=None, type=click.Path(dir_okay=False), help="Result JSON (default results/compare-TIMESTAMP.json).")
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+@click.option("--rank-by", default="accuracy", show_default=True, type=click.Choice(["accuracy", "entropy"]))
+@click.option("--disable-plugin", "disable_plugins", multiple=True, help="Entry-point name of a plugin not to load.")
+def compare(encoders, dataset, classes, seeds, seed, grid, train_size, test_size, backend, train_backend,
+            layers, lr, epochs, patience, batch_size, atp_optimizer, data_dir, out, force, rank_by,
+            disable_plugins) -> None:
+    """Train and evaluate encoders on one dataset and print a ranking."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .harness import CompareConfig, compare as run_compare
+    from .records import check_writable
+    from .tables import ranking_table
+    from .training import TrainConfig
+
+    out_path = Path(out) if out else Path("results") / f"compare-{datetime.now():%Y%m%d-%H%M%S}.json"
+    check_writable(out_path, force=force)
+    names = _csv(encoders)
+    options = {"atp": {"optimizer": atp_optimizer}} if atp_optimizer and "atp" in names else {}
+    config = CompareConfig(
+        encoders=names, dataset=dataset, classes=classes, seeds=seeds, seed=seed, grid=grid,
+        train_size=train_size, test_size=test_size, backend=backend, train_backend=train_backend,
+        layers=layers, training=TrainConfig(learning_rate=lr, max_epochs=epochs, patience=patience,
+                                            batch_size=batch_size),
+        encoder_options=options, data_dir=data_dir, disable_plugins=tuple(disable_plugins),
+    )
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=False) as bar:
+        task = bar.add_task("compare", total=len(names) * seeds)
+        result = run_compare(config, progress=lambda what: bar.update(task, advance=1, description=what))
+    screen = Console()
+    screen.width = max(screen.width, 110)
+    screen.print(ranking_table(result, rank_by))
+    result.save(out_path, force=force)
+    click.echo(f"result written to {out_path}")
+
+
+@main.command()
+@click.option("--disable-plugin", "disable_plugins", multiple=True)
+def plugins(disable_plugins) -> None:
+    """Show each loaded plugin, its distribution and version, and what it registers."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .plugins import KINDS, Registry, get_plugin_manager
+
+    pm = get_plugin_manager(disable_plugins)
+    registry = Registry.from_plugin_manager(pm)
+    table = Table(title="qenc-bench plugins")
+    for col in ("plugin", "distribution", "version", "registers"):
+        table.add_column(col)
+    for name, _ in sorted(pm.list_name_plugin()):
+        dist, version = pm.distribution_of(name)
+        what = [f"{kind} {e.spec.name}" for kind in KINDS for e in registry.entries(kind) if e.plugin == name]
+        table.add_row(name, dist, version, ", ".join(what) or "-")
+    Console().print(table)
+
+
+@main.command(name="list")
+@click.argument("kind", type=click.Choice(sorted(KIND_CHOICES)))
+@click.option("--disable-plugin", "disable_plugins", multiple=True)
+def list_components(kind, disable_plugins) -> None:
+    """List the registered datasets, encoders, backends or attacks."""
+    from .plugins import load_registry
+
+    registry = load_registry(disable_plugins)
+    entries = registry.entries(KIND_CHOICES[kind])
+    if not entries:
+        click.echo(f"no {kind} registered")
+    for e in entries:
+        click.echo(f"{e.spec.name:<16} {e.spec.description}  [{e.plugin}]")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""Preparation of a raw dataset into the train / validation / test splits of one run.
+
+The steps, in order (DESIGN.md): pick the class pair (relabelled 0 and 1), grayscale RGB by
+luminance, scale to [0, 1], resize images to an ``s x s`` grid by area averaging, take a
+balanced, seeded subsample, and split train / validation / test. Test samples come from
+the publisher's test split when there is one; validation from its validation split when
+there is one, else from the training pool (disjoint from the training samples).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .datasets import RawDataset
+from .errors import ConfigError, DataError
+
+LUMINANCE = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601, as PIL's convert("L")
+
+
+@dataclass(frozen=True)
+class Split:
+    """Samples ``x`` (N, d) in [0, 1] and labels ``y`` (N,) in {0, 1}."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def class_counts(self) -> tuple[int, int]:
+        return int(np.sum(self.y == 0)), int(np.sum(self.y == 1))
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    train: Split
+    validation: Split
+    test: Split
+    classes: tuple[int, int]
+    class_names: tuple[str, str]
+    grid: int | None
+    n_features: int
+
+    def sizes(self) -> dict[str, int]:
+        return {"train": len(self.train), "validation": len(self.validation), "test": len(self.test)}
+
+
+def area_resize_matrix(size_in: int, size_out: int) -> np.ndarray:
+    """The (size_out, size_in) matrix of area averaging: each output cell is the mean of the
+    input pixels it covers, fractional pixels weighted by the covered fraction."""
+    if size_out > size_in:
+        raise ConfigError(f"grid {size_out} is larger than the image ({size_in} pixels a side)")
+    edges = np.arange(size_out + 1) * (size_in / size_out)
+    lo, hi = edges[:-1, None], edges[1:, None]
+    pix = np.arange(size_in)[None, :]
+    overlap = np.clip(np.minimum(hi, pix + 1) - np.maximum(lo, pix), 0.0, None)
+    return overlap / overlap.sum(axis=1, keepdims=True)
+
+
+def area_resize(images: np.ndarray, grid: int) -> np.ndarray:
+    """Resize a batch of (N, H, W) images to (N, grid, grid) by area averaging."""
+    rows = area_resize_matrix(images.shape[1], grid)
+    cols = area_resize_matrix(images.shape[2], grid)
+    return np.einsum("ih,nhw,jw->nij", rows, images, cols, optimize=True)
+
+
+def to_features(samples: np.ndarray, raw: RawDataset, grid: int | None, scale: tuple | None = None) -> np.ndarray:
+    """Scale to [0, 1] (grayscale and resize images) and flatten to (N, d)."""
+    x = samples.astype(np.float64)
+    if raw.modality == "image":
+        if x.ndim == 4:
+            x = x @ LUMINANCE
+        x = x / raw.max_value
+        if grid is not None:
+            x = area_resize(x, grid)
+        return x.reshape(len(x), -1)
+    lo, hi = scale
+    return np.clip((x - lo) / np.where(hi > lo, hi - lo, 1.0), 0.0, 1.0)
+
+
+def _pick_balanced(labels: np.ndarray, classes: tuple[int, int], per_class: int, rng, exclude=None):
+    """Indices of up to ``per_class`` samples of each class, seeded, in shuffled order."""
+    chosen = []
+    for c in classes:
+        idx = np.flatnonzero(labels == c)
+        if exclude is not None:
+            idx = np.setdiff1d(idx, exclude, assume_unique=True)
+        chosen.append(rng.permutation(idx)[:per_class])
+    out = np.concatenate(chosen)
+    return out[rng.permutation(len(out))]
+
+
+def prepare(
+    raw: RawDataset,
+    classes: tuple[int, int],
+    *,
+    grid: int | None = 3,
+    train_size: int = 400,
+    test_size: int = 200,
+    validation_size: int | None = None,
+    seed: int = 0,
+) -> PreparedData:
+    """Turn a raw dataset into the seeded, balanced splits of one run.
+
+    :param classes: the two class indices; the first becomes label 0, the second label 1.
+    :param grid: images are area-averaged to ``grid x grid`` (``None`` keeps full size);
+        must be ``None`` for tabular data.
+    :param train_size: total training samples (half per class; fewer if the pool is short).
+    :param validation_size: default a quarter of ``train_size``.
+    :raises ConfigError: a class that does not exist, a grid larger than the image, a grid on
+        tabular data.
+    :raises DataError: fewer than 2 samples of a class in any split.
+    """
+    a, b = classes
+    n_classes = len(raw.class_names)
+    for c in classes:
+        if not 0 <= c < n_classes:
+            names = ", ".join(f"{i}={n}" for i, n in enumerate(raw.class_names))
+            raise ConfigError(f"class {c} is not in dataset {raw.name!r}; its classes are {names}")
+    if a == b:
+        raise ConfigError(f"the two classes must differ, got {a},{b}")
+    if raw.modality == "tabular" and grid is not None:
+        raise ConfigError(f"--grid applies to images; dataset {raw.name!r} is tabular (use --grid none)")
+    if raw.modality == "image" and grid is not None:
+        h, w = raw.splits["train"][0].shape[1:3]
+        if grid > min(h, w) or grid < 1:
+            raise ConfigError(f"grid {grid} does not fit the {h}x{w} images of {raw.name!r}; use 1..{min(h, w)}")
+    for name, value in (("train size", train_size), ("test size", test_size)):
+        if value < 4:
+            raise ConfigError(f"{name} must be at least 4 (2 per class), got {value}")
+    rng = np.random.default_rng(seed)
+    validation_size = validation_size if validation_size is not None else max(4, train_size // 4)
+
+    x_pool, y_pool = raw.splits["train"]
+    test_idx = val_idx = None
+    if "test" in raw.splits:
+        x_test, y_test = raw.splits["test"]
+        test_idx = _pick_balanced(y_test, classes, test_size // 2, rng)
+        test = (x_test[test_idx], y_test[test_idx])
+    else:  # one pool (e.g. scikit-learn's digits): carve test out of it, at most a quarter
+        smallest = min(int(np.sum(y_pool == c)) for c in classes)
+        test_idx = _pick_balanced(y_pool, classes, min(test_size // 2, smallest // 4), rng)
+        test = (x_pool[test_idx], y_pool[test_idx])
+    used = test_idx if "test" not in raw.splits else np.array([], dtype=int)
+    if "val" in raw.splits:
+        x_val, y_val = raw.splits["val"]
+        val_idx = _pick_balanced(y_val, classes, validation_size // 2, rng)
+        validation = (x_val[val_idx], y_val[val_idx])
+    else:
+        smallest = min(int(np.sum(y_pool == c)) for c in classes) - len(used) // 2
+        val_idx = _pick_balanced(y_pool, classes, min(validation_size // 2, smallest // 4), rng, exclude=used)
+        validation = (x_pool[val_idx], y_pool[val_idx])
+        used = np.concatenate([used, val_idx])
+    train_idx = _pick_balanced(y_pool, classes, train_size // 2, rng, exclude=used)
+    train = (x_pool[train_idx], y_pool[train_idx])
+
+    scale = None
+    if raw.modality == "tabular":  # min-max from the training samples only
+        scale = (train[0].min(axis=0), train[0].max(axis=0))
+
+    def split(pair, name) -> Split:
+        x, y = pair
+        s = Split(to_features(x, raw, grid, scale), (y == b).astype(np.int64))
+        n0, n1 = s.class_counts()
+        if min(n0, n1) < 2:
+            raise DataError(
+                f"{raw.name} {name} split has {n0} samples of class {a} and {n1} of class {b}; "
+                f"each class needs at least 2 (raise the sizes or pick other classes)"
+            )
+        return s
+
+    prepared_train = split(train, "train")
+    names = (raw.class_names[a], raw.class_names[b])
+    return PreparedData(
+        train=prepared_train,
+        validation=split(validation, "validation"),
+        test=split(test, "test"),
+        classes=(a, b),
+        class_names=names,
+        grid=grid if raw.modality == "image" else None,
+        n_features=prepared_train.x.shape[1],
+    )

@@ -1,0 +1,66 @@
+"""The encoder interface: how classical features become circuit parameters.
+
+An encoder is fitted on the training split (and may use the validation split to choose
+hyper-parameters, as ATP chooses its threshold), then describes its feature map as ops on
+wires ``0 .. n_qubits - 1`` reading the columns of :meth:`Encoder.transform`'s output.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .circuit import Op
+from .data import Split
+
+
+@dataclass
+class FitContext:
+    """What the harness lends an encoder during ``fit``.
+
+    :param seed: the run's seed; make any randomness a ``numpy.random.default_rng`` from it.
+    :param score: trains the run's model with a candidate (fitted) encoder under the run's
+        training budget on the training split and returns its VALIDATION accuracy. ATP
+        uses it to choose its threshold. Each call counts as one training.
+    """
+
+    seed: int
+    score: Callable[[Encoder], float]
+    trainings: int = 0
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+class Encoder(ABC):
+    """A data encoding. Subclasses set ``n_qubits`` in :meth:`fit`."""
+
+    #: set by the registry spec's name when built by the harness
+    name: str = "encoder"
+    n_qubits: int = 0
+
+    @abstractmethod
+    def fit(self, train: Split, validation: Split, context: FitContext) -> Encoder:
+        """Learn what the encoding needs from the training split; return ``self``."""
+
+    @abstractmethod
+    def feature_map(self) -> tuple[Op, ...]:
+        """The encoding circuit on wires ``0 .. n_qubits - 1``; parameters are feature columns."""
+
+    @abstractmethod
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        """Map samples (N, d) in [0, 1] to the circuit's feature matrix (N, n_parameters)."""
+
+    def input_vjp(self, x: np.ndarray, grad_parameters: np.ndarray) -> np.ndarray:
+        """Pull a gradient w.r.t. the feature matrix back to the input pixels (N, d).
+
+        Encoders whose parameters are elementwise functions of the pixels override this;
+        the default says the encoder has no input gradient.
+        """
+        raise NotImplementedError(f"encoder {self.name!r} does not provide input gradients")
+
+    def info(self) -> dict[str, Any]:
+        """What a result should record about the fitted encoder (JSON-serialisable)."""
+        return {}

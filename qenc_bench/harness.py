@@ -1,0 +1,211 @@
+"""The comparison harness: every encoder x seed trained and evaluated under one budget.
+
+:func:`compare` is what ``qenc-bench compare`` calls; a notebook can call it directly.
+Every component is resolved through the plugin registry before any work starts, so a
+misspelt name fails at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .backends import Backend
+from .circuit import Circuit
+from .data import PreparedData, prepare
+from .datasets import resolve_data_dir
+from .encoders import Encoder, FitContext
+from .errors import ConfigError, IncompatibleComponentsError
+from .metrics import accuracy
+from .model import ReadoutModel
+from .plugins import Registry, load_registry
+from .records import BenchmarkResult, RunRecord
+from .training import TrainConfig, TrainResult, train
+
+AUTO = "auto"
+FAST_TRAIN_BACKEND = "exact"
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """Everything that defines a comparison; stored in the result file.
+
+    :param seeds: how many seeds, ``seed, seed + 1, ...``; each seed draws its own subsample,
+        split and initial weights.
+    :param train_backend: ``"auto"`` trains on the ``exact`` backend when the circuit is in
+        its family, else on ``backend``.
+    :param encoder_options: per encoder name, keyword options for its factory.
+    """
+
+    encoders: tuple[str, ...] = ("atp", "angle")
+    dataset: str = "digits"
+    classes: tuple[int, int] = (0, 1)
+    seeds: int = 3
+    seed: int = 0
+    grid: int | None = 3
+    train_size: int = 400
+    test_size: int = 200
+    validation_size: int | None = None
+    backend: str = "pennylane"
+    train_backend: str = AUTO
+    layers: int = 1
+    training: TrainConfig = field(default_factory=TrainConfig)
+    encoder_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    data_dir: str | None = None
+    disable_plugins: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.encoders:
+            raise ConfigError("give at least one encoder")
+        if len(set(self.encoders)) != len(self.encoders):
+            raise ConfigError(f"an encoder is listed twice: {','.join(self.encoders)}")
+        if self.seeds < 1:
+            raise ConfigError(f"--seeds must be at least 1, got {self.seeds}")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["encoders"] = list(self.encoders)
+        d["classes"] = list(self.classes)
+        d["disable_plugins"] = list(self.disable_plugins)
+        d.pop("data_dir")  # a local path says nothing about the result
+        return d
+
+
+class _Trainer:
+    """Trains the model for a fitted encoder; caches by (circuit, data) so ATP's chosen
+    candidate is not trained twice."""
+
+    def __init__(self, model: ReadoutModel, data: PreparedData, backends: dict[str, Backend],
+                 config: CompareConfig, seed: int):
+        self.model, self.data, self.backends, self.config, self.seed = model, data, backends, config, seed
+        self._cache: dict[tuple, tuple[TrainResult, str]] = {}
+
+    def train_backend(self, circuit: Circuit) -> Backend:
+        name = self.config.train_backend
+        if name == AUTO:
+            fast = self.backends.get(FAST_TRAIN_BACKEND)
+            if fast is not None:
+                try:
+                    fast.check(circuit)
+                    return fast
+                except IncompatibleComponentsError:
+                    pass
+            name = self.config.backend
+        backend = self.backends[name]
+        if not backend.capabilities.gradients:
+            raise IncompatibleComponentsError(
+                f"backend {name!r} has no gradients to train with; pass --train-backend exact or pennylane"
+            )
+        backend.check(circuit)
+        return backend
+
+    def fit(self, encoder: Encoder) -> tuple[Circuit, TrainResult, str]:
+        circuit = self.model.build(encoder)
+        backend = self.train_backend(circuit)
+        x_train = encoder.transform(self.data.train.x)
+        x_val = encoder.transform(self.data.validation.x)
+        key = (circuit, hashlib.sha1(x_train.tobytes() + x_val.tobytes()).hexdigest(), backend.name)
+        if key not in self._cache:
+            rng = np.random.default_rng(self.seed)  # same init and batch order for every encoder
+            weights = self.model.init_weights(circuit, rng)
+            result = train(circuit, backend, x_train, self.data.train.y, x_val, self.data.validation.y,
+                           weights, self.config.training, rng)
+            self._cache[key] = (result, backend.name)
+        result, backend_name = self._cache[key]
+        return circuit, result, backend_name
+
+    def score(self, candidate: Encoder) -> float:
+        return self.fit(candidate)[1].validation_accuracy
+
+
+def _resolve(registry: Registry, config: CompareConfig) -> dict[str, Any]:
+    """Look up every component before any work: unknown names fail here."""
+    dataset_spec = registry.get("dataset", config.dataset)
+    encoder_specs = {name: registry.get("encoder", name) for name in config.encoders}
+    unknown_options = set(config.encoder_options) - set(config.encoders)
+    if unknown_options:
+        raise ConfigError(f"options given for encoder(s) not compared: {', '.join(sorted(unknown_options))}")
+    backend_names = {config.backend}
+    if config.train_backend != AUTO:
+        backend_names.add(config.train_backend)
+    elif FAST_TRAIN_BACKEND in registry.names("backend"):
+        backend_names.add(FAST_TRAIN_BACKEND)
+    backend_specs = {name: registry.get("backend", name) for name in backend_names}
+    if dataset_spec.modality == "tabular" and config.grid is not None:
+        raise ConfigError(f"--grid applies to images; dataset {config.dataset!r} is tabular (use --grid none)")
+    return {"dataset": dataset_spec, "encoders": encoder_specs, "backends": backend_specs}
+
+
+def compare(config: CompareConfig, progress: Progress | None = None, registry: Registry | None = None) -> BenchmarkResult:
+    """Train and evaluate every encoder with every seed; return the records.
+
+    :param progress: called with a short description after each finished run (the CLI
+        advances its progress bar with it); the number of runs is ``len(encoders) * seeds``.
+    """
+    registry = registry or load_registry(config.disable_plugins)
+    specs = _resolve(registry, config)
+    model = ReadoutModel(layers=config.layers)
+    raw = specs["dataset"].factory().load(resolve_data_dir(config.data_dir))
+    backends = {name: spec.factory() for name, spec in specs["backends"].items()}
+    for name, backend in backends.items():
+        backend.name = name
+    evaluator = backends[config.backend]
+    records = []
+    for seed in range(config.seed, config.seed + config.seeds):
+        data = prepare(raw, config.classes, grid=config.grid, train_size=config.train_size,
+                       test_size=config.test_size, validation_size=config.validation_size, seed=seed)
+        trainer = _Trainer(model, data, backends, config, seed)
+        for name in config.encoders:
+            records.append(_run_one(name, specs["encoders"][name], config, data, trainer, evaluator, seed))
+            if progress is not None:
+                progress(f"{name} seed {seed}")
+    return BenchmarkResult(config=config.to_dict(), records=tuple(records))
+
+
+def _run_one(name, spec, config: CompareConfig, data: PreparedData, trainer: _Trainer,
+             evaluator: Backend, seed: int) -> RunRecord:
+    encoder = spec.factory(**config.encoder_options.get(name, {}))
+    encoder.name = name
+    t0 = time.perf_counter()
+    context = FitContext(seed=seed, score=trainer.score)
+    encoder.fit(data.train, data.validation, context)
+    t1 = time.perf_counter()
+    circuit, result, train_backend = trainer.fit(encoder)
+    t2 = time.perf_counter()
+    evaluator.check(circuit)
+    x_test = encoder.transform(data.test.x)
+    outputs = evaluator.expval(circuit, x_test, result.weights)
+    entropy = None
+    if evaluator.capabilities.entropy:
+        entropy = float(np.mean(evaluator.entropy(circuit, x_test, result.weights, [circuit.readout])))
+    t3 = time.perf_counter()
+    info = encoder.info()
+    info["trainings"] = info.get("trainings", 0)
+    return RunRecord(
+        dataset=config.dataset,
+        classes=data.classes,
+        encoder=name,
+        seed=seed,
+        model=f"{circuit.meta['model']}(layers={circuit.meta['layers']})",
+        backend=config.backend,
+        train_backend=train_backend,
+        accuracy=accuracy(outputs, data.test.y),
+        entropy=entropy,
+        validation_accuracy=result.validation_accuracy,
+        n_qubits=circuit.n_qubits,
+        two_qubit_gates=circuit.two_qubit_gates,
+        depth=circuit.depth,
+        epochs=result.epochs,
+        converged=result.converged,
+        timings={"fit_encoder": t1 - t0, "train": t2 - t1, "evaluate": t3 - t2},
+        encoder_info=info,
+        sizes=data.sizes(),
+        gate_counts=circuit.gate_counts(),
+    )

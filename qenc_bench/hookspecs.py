@@ -1,0 +1,70 @@
+"""The hook specifications of qenc-bench (pluggy project name ``qenc_bench``).
+
+Every extension point has the register-callback shape: the hook receives a ``register``
+function and calls it once per component, with a spec object from :mod:`qenc_bench.specs`.
+Hooks are called with keyword arguments only, so an implementation may accept fewer
+arguments than its specification and keep working when a specification grows.
+
+Example::
+
+    from qenc_bench import hookimpl, EncoderSpec
+
+    @hookimpl
+    def qenc_bench_register_encoders(register):
+        register(EncoderSpec(name="my-encoder", factory=MyEncoder, description="..."))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pluggy
+
+from .specs import AttackSpec, BackendSpec, DatasetSpec, EncoderSpec
+
+PROJECT_NAME = "qenc_bench"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec
+def qenc_bench_register_datasets(register: Callable[[DatasetSpec], None]) -> None:
+    """Register datasets.
+
+    :param register: call it once per dataset with a :class:`~qenc_bench.DatasetSpec`.
+        Its ``factory(**options)`` returns a :class:`~qenc_bench.Dataset`, whose ``load``
+        reads the publisher's files (or bundled data) and returns a
+        :class:`~qenc_bench.RawDataset`.
+    :returns: nothing; every implementation is called.
+    """
+
+
+@hookspec
+def qenc_bench_register_encoders(register: Callable[[EncoderSpec], None]) -> None:
+    """Register data encoders (feature maps).
+
+    :param register: call it once per encoder with an :class:`~qenc_bench.EncoderSpec`.
+        Its ``factory(**options)`` returns an unfitted :class:`~qenc_bench.Encoder`.
+    :returns: nothing; every implementation is called.
+    """
+
+
+@hookspec
+def qenc_bench_register_backends(register: Callable[[BackendSpec], None]) -> None:
+    """Register execution backends (simulators, hardware).
+
+    :param register: call it once per backend with a :class:`~qenc_bench.BackendSpec`
+        that declares its :class:`~qenc_bench.Capabilities`. Its ``factory(**options)``
+        returns a :class:`~qenc_bench.Backend`. Import the quantum SDK inside the factory.
+    :returns: nothing; every implementation is called.
+    """
+
+
+@hookspec
+def qenc_bench_register_attacks(register: Callable[[AttackSpec], None]) -> None:
+    """Register adversarial attacks on the encoded inputs.
+
+    :param register: call it once per attack with an :class:`~qenc_bench.AttackSpec`.
+    :returns: nothing; every implementation is called.
+    """

@@ -1,0 +1,55 @@
+"""The paper's readout QNN (Farhi and Neven; the TFQ MNIST tutorial; ATP paper).
+
+Data qubits ``0 .. n-1`` carry the encoder's feature map; the readout qubit ``n`` is
+prepared by X then H (the state |->). Each layer couples every data qubit to the readout,
+first with ``IsingXX(w)``, then with ``IsingZZ(w)``; a final H on the readout; the output is
+``<Z_readout>`` in [-1, 1] and the predicted label is its sign.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .circuit import Circuit, Op, weight_op
+from .encoders import Encoder
+
+READOUT_FAMILY = "readout-xxzz"
+
+
+@dataclass(frozen=True)
+class ReadoutModel:
+    """:param layers: coupling layers (one is the paper's model and the exact backend's family)."""
+
+    layers: int = 1
+    name: str = "readout"
+
+    def __post_init__(self) -> None:
+        if self.layers < 1:
+            raise ValueError(f"layers must be at least 1, got {self.layers}")
+
+    def build(self, encoder: Encoder) -> Circuit:
+        n = encoder.n_qubits
+        r = n
+        ops: list[Op] = [Op("X", (r,)), Op("H", (r,))]
+        ops += encoder.feature_map()
+        for layer in range(self.layers):
+            base = 2 * n * layer
+            ops += [weight_op("IsingXX", (j, r), base + j) for j in range(n)]
+            ops += [weight_op("IsingZZ", (j, r), base + n + j) for j in range(n)]
+        ops.append(Op("H", (r,)))
+        n_features = max((op.index + 1 for op in ops if op.source == "feature"), default=0)
+        return Circuit(
+            n_qubits=n + 1,
+            ops=tuple(ops),
+            n_features=n_features,
+            n_weights=2 * n * self.layers,
+            readout=r,
+            family=READOUT_FAMILY,
+            meta={"model": self.name, "layers": self.layers},
+        )
+
+    def init_weights(self, circuit: Circuit, rng: np.random.Generator) -> np.ndarray:
+        """Uniform in [-pi, pi): a random point of the full periodic weight space."""
+        return rng.uniform(-np.pi, np.pi, size=circuit.n_weights)

@@ -1,0 +1,117 @@
+"""Component specifications: the small frozen objects plugins hand to ``register``.
+
+A spec names a component and carries a ``factory`` that builds it. The factory is called
+only when the component is used, so a plugin imports its heavy libraries (Qiskit,
+PennyLane) inside the factory and listing plugins stays fast.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+_NAME = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    """What every component spec has.
+
+    :param name: the name users type (lower case, digits, ``-`` or ``_``), unique per kind.
+    :param factory: called with keyword options to build the component.
+    :param description: one line for ``qenc-bench list``.
+    """
+
+    kind: ClassVar[str] = "component"
+    name: str
+    factory: Callable[..., Any]
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not _NAME.match(self.name):
+            raise ValueError(
+                f"invalid {self.kind} name {self.name!r}: use lower-case letters, digits, '-' or '_'"
+            )
+        if not callable(self.factory):
+            raise TypeError(f"{self.kind} {self.name!r}: factory must be callable")
+
+
+@dataclass(frozen=True)
+class DatasetSpec(ComponentSpec):
+    """A dataset. ``factory(**options)`` returns a :class:`qenc_bench.datasets.Dataset`.
+
+    :param modality: ``"image"`` or ``"tabular"``; image-only options are refused for tabular data.
+    """
+
+    kind: ClassVar[str] = "dataset"
+    modality: str = "image"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.modality not in ("image", "tabular"):
+            raise ValueError(f"dataset {self.name!r}: modality must be 'image' or 'tabular'")
+
+
+@dataclass(frozen=True)
+class EncoderSpec(ComponentSpec):
+    """An encoder. ``factory(**options)`` returns an unfitted :class:`qenc_bench.encoders.Encoder`."""
+
+    kind: ClassVar[str] = "encoder"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do; asking for anything else fails before a circuit runs.
+
+    :param gradients: gradients of expectation values w.r.t. weights (for training).
+    :param input_gradients: gradients w.r.t. the circuit's feature parameters (for attacks).
+    :param noise: can apply noise channels.
+    :param entropy: can compute reduced states / entanglement entropy.
+    :param shots: samples with finite shots.
+    :param max_qubits: the largest circuit it accepts.
+    """
+
+    gradients: bool = False
+    input_gradients: bool = False
+    noise: bool = False
+    entropy: bool = False
+    shots: bool = False
+    max_qubits: int = 24
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "gradients": self.gradients,
+            "input_gradients": self.input_gradients,
+            "noise": self.noise,
+            "entropy": self.entropy,
+            "shots": self.shots,
+            "max_qubits": self.max_qubits,
+        }
+
+
+@dataclass(frozen=True)
+class BackendSpec(ComponentSpec):
+    """A backend. ``factory(**options)`` returns a :class:`qenc_bench.backends.Backend`.
+
+    :param capabilities: declared here so the harness can check a request without building it.
+    """
+
+    kind: ClassVar[str] = "backend"
+    capabilities: Capabilities = field(default_factory=Capabilities)
+
+
+@dataclass(frozen=True)
+class AttackSpec(ComponentSpec):
+    """An adversarial attack. ``factory(**options)`` returns an attack object."""
+
+    kind: ClassVar[str] = "attack"
+
+
+SPEC_TYPES: dict[str, type[ComponentSpec]] = {
+    "dataset": DatasetSpec,
+    "encoder": EncoderSpec,
+    "backend": BackendSpec,
+    "attack": AttackSpec,
+}

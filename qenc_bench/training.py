@@ -1,0 +1,124 @@
+"""Training: hinge loss, Adam, minibatches, early stopping on validation loss.
+
+Every encoder in a comparison is trained with the same :class:`TrainConfig`. Training stops
+when the validation loss has not improved by ``min_delta`` for ``patience`` epochs
+(``converged=True``) or at ``max_epochs`` (``converged=False``, flagged in the table); the
+weights of the best validation epoch are kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .backends import Backend
+from .circuit import Circuit
+from .errors import ConfigError
+from .metrics import accuracy, hinge_loss
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    learning_rate: float = 0.05
+    max_epochs: int = 100
+    patience: int = 10
+    batch_size: int = 32
+    min_delta: float = 1e-4
+
+    def __post_init__(self) -> None:
+        if self.learning_rate <= 0:
+            raise ConfigError(f"learning rate must be positive, got {self.learning_rate}")
+        if self.max_epochs < 1 or self.patience < 1 or self.batch_size < 1:
+            raise ConfigError("epochs, patience and batch size must be at least 1")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TrainResult:
+    weights: np.ndarray
+    epochs: int
+    converged: bool
+    best_epoch: int
+    validation_loss: float
+    validation_accuracy: float
+    history: dict[str, list[float]] = field(default_factory=dict)
+
+
+class Adam:
+    """Adam (Kingma and Ba) on a flat parameter vector."""
+
+    def __init__(self, learning_rate: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+        self.lr, self.b1, self.b2, self.eps = learning_rate, beta1, beta2, eps
+        self.m = self.v = None
+        self.t = 0
+
+    def step(self, params: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        if self.m is None:
+            self.m, self.v = np.zeros_like(params), np.zeros_like(params)
+        self.t += 1
+        self.m = self.b1 * self.m + (1 - self.b1) * grad
+        self.v = self.b2 * self.v + (1 - self.b2) * grad * grad
+        m_hat = self.m / (1 - self.b1**self.t)
+        v_hat = self.v / (1 - self.b2**self.t)
+        return params - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+def hinge_cotangent(outputs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """d(mean hinge loss)/d(outputs) for labels in {0, 1}."""
+    y = 2.0 * labels - 1.0
+    return np.where(1.0 - y * outputs > 0, -y, 0.0) / len(outputs)
+
+
+def train(
+    circuit: Circuit,
+    backend: Backend,
+    train_features: np.ndarray,
+    train_labels: np.ndarray,
+    val_features: np.ndarray,
+    val_labels: np.ndarray,
+    initial_weights: np.ndarray,
+    config: TrainConfig,
+    rng: np.random.Generator,
+) -> TrainResult:
+    """Train the circuit's weights; returns the best-validation weights and what happened."""
+    weights = np.array(initial_weights, dtype=np.float64)
+    optimizer = Adam(config.learning_rate)
+    n = len(train_labels)
+    best = (np.inf, weights.copy(), 0, 0.0)
+    since_best = 0
+    history: dict[str, list[float]] = {"train_loss": [], "validation_loss": []}
+    converged = False
+    epoch = 0
+    for epoch in range(1, config.max_epochs + 1):
+        order = rng.permutation(n)
+        losses = []
+        for start in range(0, n, config.batch_size):
+            batch = order[start : start + config.batch_size]
+            outputs, vjp = backend.expval_vjp(circuit, train_features[batch], weights)
+            losses.append(hinge_loss(outputs, train_labels[batch]) * len(batch))
+            grad = vjp(hinge_cotangent(outputs, train_labels[batch])).weights
+            weights = optimizer.step(weights, grad)
+        val_out = backend.expval(circuit, val_features, weights)
+        val_loss = hinge_loss(val_out, val_labels)
+        history["train_loss"].append(float(np.sum(losses) / n))
+        history["validation_loss"].append(val_loss)
+        if val_loss < best[0] - config.min_delta:
+            best = (val_loss, weights.copy(), epoch, accuracy(val_out, val_labels))
+            since_best = 0
+        else:
+            since_best += 1
+            if since_best >= config.patience:
+                converged = True
+                break
+    return TrainResult(
+        weights=best[1],
+        epochs=epoch,
+        converged=converged,
+        best_epoch=best[2],
+        validation_loss=float(best[0]),
+        validation_accuracy=float(best[3]),
+        history=history,
+    )
