@@ -1,0 +1,115 @@
+"""PennyLane statevector backend: one broadcast QNode call per batch (chunked for memory)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pennylane as qml
+from autograd import make_vjp
+
+from qenc_bench import Backend, Circuit, Gradients
+
+from . import CAPABILITIES
+
+GATES = {
+    "X": qml.PauliX,
+    "H": qml.Hadamard,
+    "RX": qml.RX,
+    "RY": qml.RY,
+    "RZ": qml.RZ,
+    "CNOT": qml.CNOT,
+    "CZ": qml.CZ,
+    "IsingXX": qml.IsingXX,
+    "IsingZZ": qml.IsingZZ,
+}
+
+#: complex amplitudes held at once by a broadcast batch (2^24 = 256 MiB of statevectors)
+AMPLITUDE_BUDGET = 2**24
+
+
+def apply_circuit(circuit: Circuit, features, weights) -> None:
+    """Queue the circuit's gates; ``features`` (N, F) is broadcast over its rows."""
+    for op in circuit.ops:
+        gate = GATES[op.gate]
+        if op.source is None:
+            gate(wires=op.wires)
+        elif op.source == "feature":
+            gate(features[:, op.index], wires=op.wires)
+        else:
+            gate(weights[op.index], wires=op.wires)
+
+
+class PennyLaneBackend(Backend):
+    """:param device: a PennyLane device name (``default.qubit``)."""
+
+    name = "pennylane"
+    capabilities = CAPABILITIES
+
+    def __init__(self, device: str = "default.qubit"):
+        self.device_name = device
+        self._qnodes: dict = {}
+
+    def _qnode(self, circuit: Circuit, measure: str, wires: tuple[int, ...] = ()):
+        key = (circuit, measure, wires)
+        if key not in self._qnodes:
+            dev = qml.device(self.device_name, wires=circuit.n_qubits)
+
+            def body(features, weights):
+                apply_circuit(circuit, features, weights)
+                if measure == "expval":
+                    return qml.expval(qml.PauliZ(circuit.readout))
+                return qml.density_matrix(wires=list(wires))
+
+            self._qnodes[key] = qml.QNode(body, dev, interface="autograd", diff_method="backprop")
+        return self._qnodes[key]
+
+    def _chunks(self, circuit: Circuit, n_rows: int):
+        size = max(1, AMPLITUDE_BUDGET >> circuit.n_qubits)
+        return [slice(i, min(i + size, n_rows)) for i in range(0, n_rows, size)]
+
+    def expval(self, circuit: Circuit, features: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        self.check(circuit)
+        qnode = self._qnode(circuit, "expval")
+        features, weights = np.asarray(features, float), np.asarray(weights, float)
+        out = [np.reshape(qnode(features[c], weights), -1) for c in self._chunks(circuit, len(features))]
+        return np.concatenate(out)
+
+    def expval_vjp(self, circuit, features, weights, *, features_grad: bool = False):
+        self.check(circuit)
+        qnode = self._qnode(circuit, "expval")
+        features, weights = np.asarray(features, float), np.asarray(weights, float)
+        n_w = len(weights)
+        parts = []
+        for c in self._chunks(circuit, len(features)):
+            block = features[c]
+            if features_grad:
+                def fun(flat, shape=block.shape):
+                    return qml.math.reshape(qnode(flat[n_w:].reshape(shape), flat[:n_w]), (-1,))
+                vjp, value = make_vjp(fun)(np.concatenate([weights, block.ravel()]))
+            else:
+                def fun(w, block=block):
+                    return qml.math.reshape(qnode(block, w), (-1,))
+                vjp, value = make_vjp(fun)(weights)
+            parts.append((c, vjp, np.asarray(value)))
+        values = np.concatenate([p[2] for p in parts])
+
+        def pull_back(cotangent: np.ndarray) -> Gradients:
+            g_w = np.zeros(n_w)
+            g_f = np.zeros_like(features) if features_grad else None
+            for c, vjp, _ in parts:
+                g = np.asarray(vjp(np.asarray(cotangent[c], float)))
+                g_w += g[:n_w]
+                if features_grad:
+                    g_f[c] = g[n_w:].reshape(features[c].shape)
+            return Gradients(weights=g_w, features=g_f)
+
+        return values, pull_back
+
+    def reduced_density_matrix(self, circuit, features, weights, wires: Sequence[int]) -> np.ndarray:
+        self.check(circuit)
+        qnode = self._qnode(circuit, "density", tuple(wires))
+        features, weights = np.asarray(features, float), np.asarray(weights, float)
+        k = len(wires)
+        out = [np.reshape(qnode(features[c], weights), (-1, 2**k, 2**k)) for c in self._chunks(circuit, len(features))]
+        return np.concatenate(out)
