@@ -1,0 +1,160 @@
+"""Adaptive Threshold Pruning (Afane et al., CVPR 2025, arXiv 2503.21815).
+
+On the training split compute the class-average maps xbar0 and xbar1. Pixel j is pruned
+when ``xbar0_j < tau and xbar1_j < tau``, i.e. when its breakpoint ``max(xbar0_j, xbar1_j)``
+is below tau. Pruned pixels are set to zero and their qubits are dropped; the kept pixels
+are angle-encoded. The threshold is chosen to maximise VALIDATION accuracy of the trained
+model (never test accuracy).
+
+The mask only changes at the breakpoints, so there are at most d + 1 distinct masks. Three
+threshold optimisers are offered (``optimizer=``):
+
+- ``exact``: train once per distinct non-empty mask with tau <= tau_max, keep the best;
+- ``grid``: a regular grid of ``grid_points`` taus in [0, tau_max];
+- ``lbfgsb``: the paper's way, scipy's L-BFGS-B on tau with a finite-difference step
+  ``fd_step`` wide enough to see a piecewise-constant objective.
+
+Each optimiser calls an objective that trains only on masks not seen before; the number of
+trainings and the candidates are recorded. Ties in validation accuracy go to the mask with
+fewer qubits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from qenc_bench import FitContext, Split
+
+from .angle import AngleEncoder
+
+
+def class_average_maps(train: Split) -> tuple[np.ndarray, np.ndarray]:
+    """Mean feature vector of class 0 and of class 1 on the training split."""
+    return train.x[train.y == 0].mean(axis=0), train.x[train.y == 1].mean(axis=0)
+
+
+def prune_mask(xbar0: np.ndarray, xbar1: np.ndarray, tau: float) -> np.ndarray:
+    """True for pixels that are pruned: below tau in both class-average maps."""
+    return (xbar0 < tau) & (xbar1 < tau)
+
+
+def candidate_thresholds(breakpoints: np.ndarray, tau_max: float) -> np.ndarray:
+    """One tau per distinct non-empty mask with tau <= tau_max: 0, then the midpoints between
+    consecutive distinct breakpoints (the mask is constant between two breakpoints)."""
+    levels = np.unique(breakpoints)
+    taus = np.concatenate([[0.0], (levels[:-1] + levels[1:]) / 2.0])
+    return taus[taus <= tau_max]
+
+
+Objective = Callable[[float], float]
+
+
+def search_exact(objective: Objective, breakpoints: np.ndarray, tau_max: float, **_) -> float:
+    taus = candidate_thresholds(breakpoints, tau_max)
+    scores = [objective(t) for t in taus]
+    return float(taus[int(np.argmax(scores))])  # lowest tau of the best; ties resolved by caller
+
+
+def search_grid(objective: Objective, breakpoints: np.ndarray, tau_max: float, grid_points: int = 11, **_) -> float:
+    taus = np.linspace(0.0, tau_max, grid_points)
+    scores = [objective(t) for t in taus]
+    return float(taus[int(np.argmax(scores))])
+
+
+def search_lbfgsb(
+    objective: Objective, breakpoints: np.ndarray, tau_max: float, fd_step: float | None = None, maxiter: int = 15, **_
+) -> float:
+    from scipy.optimize import minimize
+
+    step = fd_step if fd_step is not None else tau_max / 10.0
+    best = {"tau": 0.0, "score": -np.inf}
+
+    def loss(t: np.ndarray) -> float:
+        tau = float(np.clip(t[0], 0.0, tau_max))
+        score = objective(tau)
+        if score > best["score"]:
+            best.update(tau=tau, score=score)
+        return -score
+
+    minimize(loss, x0=[tau_max / 2.0], method="L-BFGS-B", bounds=[(0.0, tau_max)],
+             options={"eps": step, "maxiter": maxiter})
+    return best["tau"]
+
+
+THRESHOLD_OPTIMIZERS: dict[str, Callable[..., float]] = {
+    "exact": search_exact,
+    "grid": search_grid,
+    "lbfgsb": search_lbfgsb,
+}
+
+
+class ATPEncoder(AngleEncoder):
+    """ATP: prune dim pixels (and their qubits) by a validated threshold, then angle-encode.
+
+    :param optimizer: ``exact`` (default), ``grid`` or ``lbfgsb`` (see the module docstring).
+    :param tau_max: the largest threshold considered (default: the largest breakpoint, so at
+        least one pixel is always kept).
+    :param tau: a fixed threshold; skips the search (no extra trainings).
+    """
+
+    name = "atp"
+
+    def __init__(self, optimizer: str = "exact", tau_max: float | None = None, tau: float | None = None, **search_options):
+        if optimizer not in THRESHOLD_OPTIMIZERS:
+            from qenc_bench.errors import ConfigError
+
+            raise ConfigError(
+                f"unknown ATP optimizer {optimizer!r}; known: {', '.join(THRESHOLD_OPTIMIZERS)}"
+            )
+        super().__init__()
+        self.optimizer, self.tau_max, self.tau, self.search_options = optimizer, tau_max, tau, search_options
+
+    def fit(self, train: Split, validation: Split, context: FitContext) -> ATPEncoder:
+        self.xbar0_, self.xbar1_ = class_average_maps(train)
+        breakpoints = np.maximum(self.xbar0_, self.xbar1_)
+        tau_max = float(self.tau_max if self.tau_max is not None else breakpoints.max())
+        scores: dict[tuple[int, ...], float] = {}
+        self.candidates_: list[dict] = []
+
+        def objective(tau: float) -> float:
+            kept = tuple(np.flatnonzero(~prune_mask(self.xbar0_, self.xbar1_, tau)).tolist())
+            if not kept:
+                return 0.0
+            if kept not in scores:
+                candidate = AngleEncoder(columns=kept).fit(train, validation, context)
+                scores[kept] = context.score(candidate)
+                context.trainings += 1
+            self.candidates_.append({"tau": float(tau), "qubits": len(kept), "validation_accuracy": scores[kept]})
+            return scores[kept]
+
+        if self.tau is not None:
+            tau = float(self.tau)
+        else:
+            tau = THRESHOLD_OPTIMIZERS[self.optimizer](objective, breakpoints, tau_max, **self.search_options)
+            # among the masks as good as the one found, keep the one with the fewest qubits
+            best = max(scores.values())
+            for c in sorted(self.candidates_, key=lambda c: (c["qubits"], c["tau"])):
+                if c["validation_accuracy"] == best:
+                    tau = c["tau"]
+                    break
+        self.tau_ = tau
+        self.pruned_ = prune_mask(self.xbar0_, self.xbar1_, tau)
+        self.kept_ = np.flatnonzero(~self.pruned_)
+        if len(self.kept_) == 0:
+            raise ValueError(f"ATP threshold {tau} prunes every pixel; lower tau")
+        self.trainings_ = len(scores)
+        self.columns = self.kept_  # angle encoding of the kept pixels; pruned ones get no qubit
+        return super().fit(train, validation, context)
+
+    def info(self) -> dict:
+        return {
+            "tau": self.tau_,
+            "optimizer": "fixed" if self.tau is not None else self.optimizer,
+            "kept_pixels": self.kept_.tolist(),
+            "pruned_pixels": np.flatnonzero(self.pruned_).tolist(),
+            "trainings": self.trainings_,
+            "candidates": self.candidates_,
+            "class_average_maps": [self.xbar0_.round(6).tolist(), self.xbar1_.round(6).tolist()],
+        }
