@@ -1,0 +1,235 @@
+"""The IDX file format of MNIST and Fashion-MNIST, and a dataset made of four IDX files.
+
+Layout (http://yann.lecun.com/exdb/mnist/): a big-endian header of a 4-byte magic number
+(two zero bytes, a type code, the number of dimensions) and one big-endian uint32 per
+dimension, then the data, row-major. Only unsigned-byte data (type 0x08) is read.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import zlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from qenc_bench import Dataset, RawDataset
+from qenc_bench.datasets import DATA_ENV
+from qenc_bench.errors import DataError
+
+UBYTE_IMAGES = 0x00000803  # unsigned bytes, 3 dimensions (N, rows, cols)
+UBYTE_LABELS = 0x00000801  # unsigned bytes, 1 dimension (N,)
+_KINDS = {UBYTE_IMAGES: "ubyte images, 3 dims", UBYTE_LABELS: "ubyte labels, 1 dim"}
+
+TRAIN_IMAGES = "train-images-idx3-ubyte"
+TRAIN_LABELS = "train-labels-idx1-ubyte"
+TEST_IMAGES = "t10k-images-idx3-ubyte"
+TEST_LABELS = "t10k-labels-idx1-ubyte"
+IDX_FILES = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
+
+DIGIT_NAMES = tuple(str(d) for d in range(10))
+
+#: md5 of the decompressed official MNIST files
+MNIST_MD5 = {
+    TRAIN_IMAGES: "6bbc9ace898e44ae57da46a324031adb",
+    TRAIN_LABELS: "a25bea736e30d166cdddb491f175f624",
+    TEST_IMAGES: "2646ac647ad5339dbf082846283269ea",
+    TEST_LABELS: "27ae3e4e09519cfbb04c329615203637",
+}
+
+
+def _describe(magic: int) -> str:
+    return f"0x{magic:08x} ({_KINDS[magic]})"
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's contents, decompressed when its name ends in ``.gz``.
+
+    :raises DataError: the file does not exist, cannot be read, or is not a complete gzip stream.
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if path.suffix != ".gz":
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise DataError(
+            f"{path}: truncated or corrupt gzip stream ({exc}); re-download the file"
+        ) from None
+
+
+def _parse_header(data: bytes, path: Path, magic: int | None) -> tuple[int, tuple[int, ...]]:
+    """The magic number and the dimensions; the magic must be ``magic`` (or a known one)."""
+    if len(data) < 4:
+        raise DataError(
+            f"{path}: {len(data)} bytes, too short for an IDX header; re-download the file"
+        )
+    found = int.from_bytes(data[:4], "big")
+    accepted = (magic,) if magic is not None else tuple(_KINDS)
+    if found not in accepted:
+        wanted = " or ".join(_describe(m) for m in accepted)
+        raise DataError(
+            f"{path}: not an IDX file of the expected kind: magic 0x{found:08x}, expected {wanted}"
+        )
+    ndim = found & 0xFF
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise DataError(
+            f"{path}: truncated IDX header ({len(data)} bytes, expected {header}); "
+            f"re-download the file"
+        )
+    dims = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
+    return found, dims
+
+
+def read_idx(path: str | Path, *, magic: int | None = None, md5: str | None = None) -> np.ndarray:
+    """An unsigned-byte IDX file (gzipped if its name ends in ``.gz``) as a uint8 array.
+
+    :param magic: the magic number required (:data:`UBYTE_IMAGES` or :data:`UBYTE_LABELS`);
+        default either.
+    :param md5: the expected md5 (hex) of the decompressed bytes; default not checked.
+    :raises DataError: the file is missing, truncated, has trailing bytes, has another magic
+        number or another checksum. Nothing is returned unless the whole file is valid.
+    """
+    path = Path(path)
+    data = read_bytes(path)
+    _, dims = _parse_header(data, path, magic)
+    offset = 4 + 4 * len(dims)
+    expected, found = int(np.prod(dims, dtype=np.int64)), len(data) - offset
+    shape = "x".join(map(str, dims))
+    if found < expected:
+        raise DataError(
+            f"{path}: truncated: the header declares {shape} = {expected} bytes of data, "
+            f"the file has {found}; re-download the file"
+        )
+    if found > expected:
+        raise DataError(
+            f"{path}: {found - expected} trailing bytes after the {expected} bytes of data "
+            f"the header declares ({shape}); the file is corrupt, re-download it"
+        )
+    if md5 is not None:
+        digest = hashlib.md5(data).hexdigest()
+        if digest != md5:
+            raise DataError(
+                f"{path}: checksum mismatch (md5 of the decompressed bytes is {digest}, expected {md5}); "
+                f"the file is corrupt or not the official release; re-download it"
+            )
+    return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(dims).copy()
+
+
+class IdxDataset(Dataset):
+    """A dataset shipped as the four official IDX files (MNIST, Fashion-MNIST).
+
+    The files are looked for in ``data_dir/<folder>/`` and then directly in ``data_dir``,
+    each either gzipped (``.gz``) or plain.
+
+    :param name: the dataset's name, for messages and the :class:`RawDataset`.
+    :param folder: the sub-folder of the data directory that holds the files.
+    :param class_names: name of each label value.
+    :param md5: official md5 of each file's decompressed bytes, by file name (without ``.gz``);
+        files not listed are not checked.
+    :param image_shape: the (rows, cols) every image must have.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        folder: str,
+        class_names: Sequence[str],
+        md5: Mapping[str, str] | None = None,
+        image_shape: tuple[int, int] = (28, 28),
+    ) -> None:
+        self.name = name
+        self.folder = folder
+        self.class_names = tuple(class_names)
+        self.md5 = dict(md5 or {})
+        self.image_shape = tuple(image_shape)
+        self.files = tuple(f"{folder}/{f}.gz" for f in IDX_FILES)
+
+    def __repr__(self) -> str:
+        return f"IdxDataset(name={self.name!r}, folder={self.folder!r})"
+
+    def load(self, data_dir: Path | None) -> RawDataset:
+        """Read, validate and checksum the four files; splits ``train`` and ``test``.
+
+        :raises DataError: no data directory, a file missing, truncated or corrupt, or files
+            that do not match each other.
+        """
+        if data_dir is None:
+            listed = ", ".join(f"{f}.gz" for f in IDX_FILES)
+            raise DataError(
+                f"dataset {self.name!r} needs its IDX files; pass --data-dir DIR or set {DATA_ENV}, "
+                f"with the four files in DIR/{self.folder}/ ({listed})"
+            )
+        data_dir = Path(data_dir)
+        if not data_dir.is_dir():
+            raise DataError(
+                f"data directory {data_dir} does not exist; pass --data-dir DIR or set {DATA_ENV} "
+                f"to the folder that holds {self.folder}/"
+            )
+        paths = {f: self._find(data_dir, f) for f in IDX_FILES}
+        splits = {
+            "train": self._split(paths[TRAIN_IMAGES], paths[TRAIN_LABELS]),
+            "test": self._split(paths[TEST_IMAGES], paths[TEST_LABELS]),
+        }
+        folders = sorted({str(p.parent) for p in paths.values()})
+        return RawDataset(
+            name=self.name,
+            splits=splits,
+            class_names=self.class_names,
+            max_value=255.0,
+            modality="image",
+            source=", ".join(folders),
+        )
+
+    def _find(self, data_dir: Path, file: str) -> Path:
+        """The first of ``file`` / ``file.gz`` in ``data_dir/<folder>/``, then in ``data_dir``."""
+        folders = (data_dir / self.folder, data_dir)
+        for folder in folders:
+            for candidate in (folder / f"{file}.gz", folder / file):
+                if candidate.is_file():
+                    return candidate
+        searched = " and ".join(str(f) for f in folders)
+        raise DataError(
+            f"dataset {self.name!r}: {file}.gz (or {file}) not found in {searched}; "
+            f"put the official file in {folders[0]}"
+        )
+
+    def _split(self, images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
+        """Images (N, rows, cols) uint8 and labels (N,) int64, checked against each other."""
+        images = read_idx(images_path, magic=UBYTE_IMAGES, md5=self.md5.get(_base(images_path)))
+        labels = read_idx(labels_path, magic=UBYTE_LABELS, md5=self.md5.get(_base(labels_path)))
+        if images.shape[1:] != self.image_shape:
+            rows, cols = self.image_shape
+            raise DataError(
+                f"{images_path}: images are {images.shape[1]}x{images.shape[2]}, "
+                f"dataset {self.name!r} expects {rows}x{cols}"
+            )
+        if len(images) != len(labels):
+            raise DataError(
+                f"{images_path} has {len(images)} images but {labels_path} has {len(labels)} labels; "
+                f"the two files do not belong together"
+            )
+        if len(labels) and int(labels.max()) >= len(self.class_names):
+            raise DataError(
+                f"{labels_path}: label {int(labels.max())} is out of range for the "
+                f"{len(self.class_names)} classes of {self.name!r}"
+            )
+        return images, labels.astype(np.int64)
+
+
+def _base(path: Path) -> str:
+    """The official file name: ``path``'s name without ``.gz``."""
+    return path.name[:-3] if path.name.endswith(".gz") else path.name
+
+
+def mnist() -> IdxDataset:
+    """MNIST: 28x28 handwritten digits, 60000 train and 10000 test, official md5s checked."""
+    return IdxDataset(name="mnist", folder="mnist", class_names=DIGIT_NAMES, md5=MNIST_MD5)
