@@ -11,6 +11,7 @@ import numpy as np
 from .circuit import Circuit
 from .errors import IncompatibleComponentsError
 from .metrics import von_neumann_entropy
+from .noise import Depolarizing
 from .specs import Capabilities
 
 
@@ -46,6 +47,15 @@ class Backend(ABC):
     @abstractmethod
     def expval(self, circuit: Circuit, features: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """``<Z_readout>`` for each row of ``features`` (N, F): an array (N,)."""
+
+    def noisy_expval(
+        self, circuit: Circuit, features: np.ndarray, weights: np.ndarray, noise: Depolarizing
+    ) -> np.ndarray:
+        """``<Z_readout>`` under ``noise`` (convention in :mod:`qenc_bench.noise`). Backends
+        with ``capabilities.noise`` override this."""
+        raise IncompatibleComponentsError(
+            f"backend {self.name!r} does not simulate noise; use --backend aer (or pennylane with device=default.mixed)"
+        )
 
     def expval_vjp(
         self, circuit: Circuit, features: np.ndarray, weights: np.ndarray, *, features_grad: bool = False

@@ -42,9 +42,9 @@ def _classes(ctx, param, value: str) -> tuple[int, int]:
     return pair
 
 
-def _grid(ctx, param, value: str) -> int | None:
-    if value.lower() == "none":
-        return None
+def _grid(ctx, param, value: str) -> int | str | None:
+    if value.lower() in ("none", "auto"):
+        return None if value.lower() == "none" else "auto"
     try:
         grid = int(value)
     except ValueError:
@@ -66,11 +66,12 @@ def main() -> None:
 @click.option("--classes", default="0,1", show_default=True, callback=_classes, help="The class pair A,B.")
 @click.option("--seeds", default=3, show_default=True, type=int, help="Number of seeds (each: subsample, split, init).")
 @click.option("--seed", default=0, show_default=True, type=int, help="First seed.")
-@click.option("--grid", default="3", show_default=True, callback=_grid, help="Resize images to GRID x GRID by area averaging ('none': keep).")
+@click.option("--grid", default="auto", show_default=True, callback=_grid, help="Resize images to GRID x GRID by area averaging ('auto': 3 for images; 'none': keep full size).")
 @click.option("--train-size", default=400, show_default=True, type=int, help="Training samples (balanced).")
 @click.option("--test-size", default=200, show_default=True, type=int, help="Test samples (balanced).")
 @click.option("--backend", default="pennylane", show_default=True, help="Backend that evaluates the trained models.")
 @click.option("--train-backend", default="auto", show_default=True, help="Backend that trains ('auto': exact when the circuit allows, else --backend).")
+@click.option("--noise", default=None, help="Also evaluate under noise, e.g. depolarizing:0.03,0.05,0.10.")
 @click.option("--layers", default=1, show_default=True, type=int, help="Coupling layers of the readout model.")
 @click.option("--lr", default=0.05, show_default=True, type=float, help="Adam learning rate.")
 @click.option("--epochs", default=100, show_default=True, type=int, help="Maximum epochs (early stopping ends sooner).")
@@ -83,15 +84,16 @@ def main() -> None:
 @click.option("--rank-by", default="accuracy", show_default=True, type=click.Choice(["accuracy", "entropy"]))
 @click.option("--disable-plugin", "disable_plugins", multiple=True, help="Entry-point name of a plugin not to load.")
 def compare(encoders, dataset, classes, seeds, seed, grid, train_size, test_size, backend, train_backend,
-            layers, lr, epochs, patience, batch_size, atp_optimizer, data_dir, out, force, rank_by,
+            noise, layers, lr, epochs, patience, batch_size, atp_optimizer, data_dir, out, force, rank_by,
             disable_plugins) -> None:
     """Train and evaluate encoders on one dataset and print a ranking."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .harness import CompareConfig, compare as run_compare
+    from .noise import parse_noise
     from .records import check_writable
-    from .tables import ranking_table
+    from .tables import comparison_warnings, ranking_table
     from .training import TrainConfig
 
     out_path = Path(out) if out else Path("results") / f"compare-{datetime.now():%Y%m%d-%H%M%S}.json"
@@ -101,6 +103,7 @@ def compare(encoders, dataset, classes, seeds, seed, grid, train_size, test_size
     config = CompareConfig(
         encoders=names, dataset=dataset, classes=classes, seeds=seeds, seed=seed, grid=grid,
         train_size=train_size, test_size=test_size, backend=backend, train_backend=train_backend,
+        noise=tuple(n.p for n in parse_noise(noise)) if noise else (),
         layers=layers, training=TrainConfig(learning_rate=lr, max_epochs=epochs, patience=patience,
                                             batch_size=batch_size),
         encoder_options=options, data_dir=data_dir, disable_plugins=tuple(disable_plugins),
@@ -112,6 +115,8 @@ def compare(encoders, dataset, classes, seeds, seed, grid, train_size, test_size
         result = run_compare(config, progress=lambda what: bar.update(task, advance=1, description=what))
     screen = Console()
     screen.width = max(screen.width, 110)
+    for warning in comparison_warnings(result):
+        screen.print(f"[bold yellow]warning:[/] {warning}")
     screen.print(ranking_table(result, rank_by))
     result.save(out_path, force=force)
     click.echo(f"result written to {out_path}")

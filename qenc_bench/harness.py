@@ -23,6 +23,7 @@ from .encoders import Encoder, FitContext
 from .errors import ConfigError, IncompatibleComponentsError
 from .metrics import accuracy
 from .model import ReadoutModel
+from .noise import Depolarizing
 from .plugins import Registry, load_registry
 from .records import BenchmarkResult, RunRecord
 from .training import TrainConfig, TrainResult, train
@@ -41,6 +42,10 @@ class CompareConfig:
         split and initial weights.
     :param train_backend: ``"auto"`` trains on the ``exact`` backend when the circuit is in
         its family, else on ``backend``.
+    :param grid: images are resized to ``grid x grid``; ``"auto"`` is 3 for images and no
+        resizing for tabular data; ``None`` keeps images at full size.
+    :param noise: depolarizing levels p at which the trained model is also evaluated
+        (convention in :mod:`qenc_bench.noise`).
     :param encoder_options: per encoder name, keyword options for its factory.
     """
 
@@ -49,13 +54,14 @@ class CompareConfig:
     classes: tuple[int, int] = (0, 1)
     seeds: int = 3
     seed: int = 0
-    grid: int | None = 3
+    grid: int | str | None = "auto"
     train_size: int = 400
     test_size: int = 200
     validation_size: int | None = None
     backend: str = "pennylane"
     train_backend: str = AUTO
     layers: int = 1
+    noise: tuple[float, ...] = ()
     training: TrainConfig = field(default_factory=TrainConfig)
     encoder_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     data_dir: str | None = None
@@ -74,6 +80,7 @@ class CompareConfig:
         d["encoders"] = list(self.encoders)
         d["classes"] = list(self.classes)
         d["disable_plugins"] = list(self.disable_plugins)
+        d["noise"] = list(self.noise)
         d.pop("data_dir")  # a local path says nothing about the result
         return d
 
@@ -138,9 +145,18 @@ def _resolve(registry: Registry, config: CompareConfig) -> dict[str, Any]:
     elif FAST_TRAIN_BACKEND in registry.names("backend"):
         backend_names.add(FAST_TRAIN_BACKEND)
     backend_specs = {name: registry.get("backend", name) for name in backend_names}
-    if dataset_spec.modality == "tabular" and config.grid is not None:
-        raise ConfigError(f"--grid applies to images; dataset {config.dataset!r} is tabular (use --grid none)")
-    return {"dataset": dataset_spec, "encoders": encoder_specs, "backends": backend_specs}
+    if dataset_spec.modality == "tabular" and config.grid not in ("auto", None):
+        raise ConfigError(f"--grid applies to images; dataset {config.dataset!r} is tabular (leave --grid out)")
+    if config.noise and not backend_specs[config.backend].capabilities.noise:
+        able = [e.spec.name for e in registry.entries("backend") if e.spec.capabilities.noise]
+        raise IncompatibleComponentsError(
+            f"backend {config.backend!r} cannot simulate noise; use --backend "
+            f"{' or '.join(able) if able else '<a backend with noise support>'}"
+        )
+    grid = config.grid
+    if grid == "auto":
+        grid = 3 if dataset_spec.modality == "image" else None
+    return {"dataset": dataset_spec, "encoders": encoder_specs, "backends": backend_specs, "grid": grid}
 
 
 def compare(config: CompareConfig, progress: Progress | None = None, registry: Registry | None = None) -> BenchmarkResult:
@@ -159,7 +175,7 @@ def compare(config: CompareConfig, progress: Progress | None = None, registry: R
     evaluator = backends[config.backend]
     records = []
     for seed in range(config.seed, config.seed + config.seeds):
-        data = prepare(raw, config.classes, grid=config.grid, train_size=config.train_size,
+        data = prepare(raw, config.classes, grid=specs["grid"], train_size=config.train_size,
                        test_size=config.test_size, validation_size=config.validation_size, seed=seed)
         trainer = _Trainer(model, data, backends, config, seed)
         for name in config.encoders:
@@ -185,6 +201,10 @@ def _run_one(name, spec, config: CompareConfig, data: PreparedData, trainer: _Tr
     entropy = None
     if evaluator.capabilities.entropy:
         entropy = float(np.mean(evaluator.entropy(circuit, x_test, result.weights, [circuit.readout])))
+    noisy = {}
+    for p in config.noise:
+        noisy_out = evaluator.noisy_expval(circuit, x_test, result.weights, Depolarizing(p))
+        noisy[Depolarizing(p).label] = accuracy(noisy_out, data.test.y)
     t3 = time.perf_counter()
     info = encoder.info()
     info["trainings"] = info.get("trainings", 0)
@@ -204,6 +224,8 @@ def _run_one(name, spec, config: CompareConfig, data: PreparedData, trainer: _Tr
         depth=circuit.depth,
         epochs=result.epochs,
         converged=result.converged,
+        noisy_accuracy=noisy,
+        grid=data.grid,
         timings={"fit_encoder": t1 - t0, "train": t2 - t1, "evaluate": t3 - t2},
         encoder_info=info,
         sizes=data.sizes(),

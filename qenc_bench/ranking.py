@@ -33,6 +33,7 @@ class Summary:
     seconds: float
     unconverged: int
     extras: dict
+    noisy_accuracy: dict[str, float]
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
@@ -67,6 +68,10 @@ def summarize(records: list[RunRecord] | tuple[RunRecord, ...]) -> list[Summary]
                 seconds=float(np.mean([sum(r.timings.values()) for r in runs])),
                 unconverged=sum(not r.converged for r in runs),
                 extras=extras,
+                noisy_accuracy={
+                    label: float(np.mean([r.noisy_accuracy[label] for r in runs if label in r.noisy_accuracy]))
+                    for label in sorted({k for r in runs for k in r.noisy_accuracy})
+                },
             )
         )
     return out

@@ -43,6 +43,8 @@ class RunRecord:
     encoder_info: dict[str, Any] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)
     gate_counts: dict[str, int] = field(default_factory=dict)
+    noisy_accuracy: dict[str, float] = field(default_factory=dict)
+    grid: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "classes", tuple(self.classes))
@@ -61,7 +63,7 @@ class RunRecord:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunRecord:
         names = {f.name for f in fields(cls)}
-        required = {f.name for f in fields(cls)} - {"encoder_info", "sizes", "gate_counts"}
+        required = {f.name for f in fields(cls)} - {"encoder_info", "sizes", "gate_counts", "noisy_accuracy", "grid"}
         missing = required - set(data)
         if missing:
             raise ResultFileError(f"record lacks {', '.join(sorted(missing))}")
