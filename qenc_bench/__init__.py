@@ -11,7 +11,8 @@ from .datasets import Dataset, RawDataset
 from .encoders import Encoder, FitContext
 from .errors import QencBenchError
 from .hookspecs import hookimpl
-from .specs import AttackSpec, BackendSpec, Capabilities, DatasetSpec, EncoderSpec
+from .model import Model
+from .specs import AttackSpec, BackendSpec, Capabilities, DatasetSpec, EncoderSpec, ModelSpec
 
 __version__ = "0.1.0"
 
@@ -27,6 +28,8 @@ __all__ = [
     "EncoderSpec",
     "FitContext",
     "Gradients",
+    "Model",
+    "ModelSpec",
     "Op",
     "PreparedData",
     "QencBenchError",

@@ -13,7 +13,8 @@ import click
 
 from .errors import QencBenchError
 
-KIND_CHOICES = {"datasets": "dataset", "encoders": "encoder", "backends": "backend", "attacks": "attack"}
+KIND_CHOICES = {"datasets": "dataset", "encoders": "encoder", "backends": "backend", "attacks": "attack",
+                "models": "model"}
 
 
 class _Group(click.Group):
@@ -72,7 +73,8 @@ def main() -> None:
 @click.option("--backend", default="pennylane", show_default=True, help="Backend that evaluates the trained models.")
 @click.option("--train-backend", default="auto", show_default=True, help="Backend that trains ('auto': exact when the circuit allows, else --backend).")
 @click.option("--noise", default=None, help="Also evaluate under noise, e.g. depolarizing:0.03,0.05,0.10.")
-@click.option("--layers", default=1, show_default=True, type=int, help="Coupling layers of the readout model.")
+@click.option("--model", default="readout", show_default=True, help="Model around the encoder ('qenc-bench list models').")
+@click.option("--layers", default=1, show_default=True, type=int, help="Layers of the model.")
 @click.option("--lr", default=0.05, show_default=True, type=float, help="Adam learning rate.")
 @click.option("--epochs", default=100, show_default=True, type=int, help="Maximum epochs (early stopping ends sooner).")
 @click.option("--patience", default=10, show_default=True, type=int, help="Epochs without validation improvement before stopping.")
@@ -84,7 +86,7 @@ def main() -> None:
 @click.option("--rank-by", default="accuracy", show_default=True, type=click.Choice(["accuracy", "entropy"]))
 @click.option("--disable-plugin", "disable_plugins", multiple=True, help="Entry-point name of a plugin not to load.")
 def compare(encoders, dataset, classes, seeds, seed, grid, train_size, test_size, backend, train_backend,
-            noise, layers, lr, epochs, patience, batch_size, atp_optimizer, data_dir, out, force, rank_by,
+            noise, model, layers, lr, epochs, patience, batch_size, atp_optimizer, data_dir, out, force, rank_by,
             disable_plugins) -> None:
     """Train and evaluate encoders on one dataset and print a ranking."""
     from rich.console import Console
@@ -104,7 +106,7 @@ def compare(encoders, dataset, classes, seeds, seed, grid, train_size, test_size
         encoders=names, dataset=dataset, classes=classes, seeds=seeds, seed=seed, grid=grid,
         train_size=train_size, test_size=test_size, backend=backend, train_backend=train_backend,
         noise=tuple(n.p for n in parse_noise(noise)) if noise else (),
-        layers=layers, training=TrainConfig(learning_rate=lr, max_epochs=epochs, patience=patience,
+        model=model, layers=layers, training=TrainConfig(learning_rate=lr, max_epochs=epochs, patience=patience,
                                             batch_size=batch_size),
         encoder_options=options, data_dir=data_dir, disable_plugins=tuple(disable_plugins),
     )
@@ -147,7 +149,7 @@ def plugins(disable_plugins) -> None:
 @click.argument("kind", type=click.Choice(sorted(KIND_CHOICES)))
 @click.option("--disable-plugin", "disable_plugins", multiple=True)
 def list_components(kind, disable_plugins) -> None:
-    """List the registered datasets, encoders, backends or attacks."""
+    """List the registered datasets, encoders, backends, attacks or models."""
     from .plugins import load_registry
 
     registry = load_registry(disable_plugins)

@@ -22,7 +22,7 @@ from .datasets import resolve_data_dir
 from .encoders import Encoder, FitContext
 from .errors import ConfigError, IncompatibleComponentsError
 from .metrics import accuracy
-from .model import ReadoutModel
+from .model import Model
 from .noise import Depolarizing
 from .plugins import Registry, load_registry
 from .records import BenchmarkResult, RunRecord
@@ -60,6 +60,7 @@ class CompareConfig:
     validation_size: int | None = None
     backend: str = "pennylane"
     train_backend: str = AUTO
+    model: str = "readout"
     layers: int = 1
     noise: tuple[float, ...] = ()
     training: TrainConfig = field(default_factory=TrainConfig)
@@ -87,9 +88,9 @@ class CompareConfig:
 
 class _Trainer:
     """Trains the model for a fitted encoder; caches by (circuit, data) so ATP's chosen
-    candidate is not trained twice."""
+    candidate is not trained twice (its training is counted in ATP's fit time)."""
 
-    def __init__(self, model: ReadoutModel, data: PreparedData, backends: dict[str, Backend],
+    def __init__(self, model: Model, data: PreparedData, backends: dict[str, Backend],
                  config: CompareConfig, seed: int):
         self.model, self.data, self.backends, self.config, self.seed = model, data, backends, config, seed
         self._cache: dict[tuple, tuple[TrainResult, str]] = {}
@@ -135,6 +136,7 @@ class _Trainer:
 def _resolve(registry: Registry, config: CompareConfig) -> dict[str, Any]:
     """Look up every component before any work: unknown names fail here."""
     dataset_spec = registry.get("dataset", config.dataset)
+    model_spec = registry.get("model", config.model)
     encoder_specs = {name: registry.get("encoder", name) for name in config.encoders}
     unknown_options = set(config.encoder_options) - set(config.encoders)
     if unknown_options:
@@ -156,7 +158,8 @@ def _resolve(registry: Registry, config: CompareConfig) -> dict[str, Any]:
     grid = config.grid
     if grid == "auto":
         grid = 3 if dataset_spec.modality == "image" else None
-    return {"dataset": dataset_spec, "encoders": encoder_specs, "backends": backend_specs, "grid": grid}
+    return {"dataset": dataset_spec, "encoders": encoder_specs, "backends": backend_specs, "grid": grid,
+            "model": model_spec}
 
 
 def compare(config: CompareConfig, progress: Progress | None = None, registry: Registry | None = None) -> BenchmarkResult:
@@ -167,7 +170,10 @@ def compare(config: CompareConfig, progress: Progress | None = None, registry: R
     """
     registry = registry or load_registry(config.disable_plugins)
     specs = _resolve(registry, config)
-    model = ReadoutModel(layers=config.layers)
+    try:
+        model = specs["model"].factory(layers=config.layers)
+    except ValueError as exc:
+        raise ConfigError(f"model {config.model!r}: {exc}") from None
     raw = specs["dataset"].factory().load(resolve_data_dir(config.data_dir))
     backends = {name: spec.factory() for name, spec in specs["backends"].items()}
     for name, backend in backends.items():
@@ -177,8 +183,9 @@ def compare(config: CompareConfig, progress: Progress | None = None, registry: R
     for seed in range(config.seed, config.seed + config.seeds):
         data = prepare(raw, config.classes, grid=specs["grid"], train_size=config.train_size,
                        test_size=config.test_size, validation_size=config.validation_size, seed=seed)
-        trainer = _Trainer(model, data, backends, config, seed)
         for name in config.encoders:
+            # a trainer (and its cache) per encoder: no encoder's timings borrow another's training
+            trainer = _Trainer(model, data, backends, config, seed)
             records.append(_run_one(name, specs["encoders"][name], config, data, trainer, evaluator, seed))
             if progress is not None:
                 progress(f"{name} seed {seed}")
@@ -213,7 +220,7 @@ def _run_one(name, spec, config: CompareConfig, data: PreparedData, trainer: _Tr
         classes=data.classes,
         encoder=name,
         seed=seed,
-        model=f"{circuit.meta['model']}(layers={circuit.meta['layers']})",
+        model=trainer.model.label,
         backend=config.backend,
         train_backend=train_backend,
         accuracy=accuracy(outputs, data.test.y),

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import pluggy
 
-from .specs import AttackSpec, BackendSpec, DatasetSpec, EncoderSpec
+from .specs import AttackSpec, BackendSpec, DatasetSpec, EncoderSpec, ModelSpec
 
 PROJECT_NAME = "qenc_bench"
 
@@ -66,5 +66,17 @@ def qenc_bench_register_attacks(register: Callable[[AttackSpec], None]) -> None:
     """Register adversarial attacks on the encoded inputs.
 
     :param register: call it once per attack with an :class:`~qenc_bench.AttackSpec`.
+    :returns: nothing; every implementation is called.
+    """
+
+
+@hookspec
+def qenc_bench_register_models(register: Callable[[ModelSpec], None]) -> None:
+    """Register trainable models (ansatzes) that wrap an encoder's feature map.
+
+    :param register: call it once per model with a :class:`~qenc_bench.ModelSpec`. Its
+        ``factory(layers=L)`` returns a :class:`~qenc_bench.Model`, whose ``build(encoder)``
+        gives the full :class:`~qenc_bench.Circuit` (output ``<Z>`` on its readout wire) and
+        whose ``init_weights(circuit, rng)`` the initial weights.
     :returns: nothing; every implementation is called.
     """

@@ -1,4 +1,5 @@
-"""The paper's readout QNN (Farhi and Neven; the TFQ MNIST tutorial; ATP paper).
+"""The model interface, and the paper's readout QNN (Farhi and Neven; the TFQ MNIST
+tutorial; the ATP paper), which is the default model.
 
 Data qubits ``0 .. n-1`` carry the encoder's feature map; the readout qubit ``n`` is
 prepared by X then H (the state |->). Each layer couples every data qubit to the readout,
@@ -8,6 +9,7 @@ first with ``IsingXX(w)``, then with ``IsingZZ(w)``; a final H on the readout; t
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,8 +20,28 @@ from .encoders import Encoder
 READOUT_FAMILY = "readout-xxzz"
 
 
+class Model(ABC):
+    """A trainable circuit around an encoder's feature map; the output is ``<Z>`` on the
+    circuit's readout wire and the predicted label its sign."""
+
+    name: str = "model"
+    layers: int = 1
+
+    @abstractmethod
+    def build(self, encoder: Encoder) -> Circuit:
+        """The full circuit for a fitted encoder (feature columns as the encoder's)."""
+
+    def init_weights(self, circuit: Circuit, rng: np.random.Generator) -> np.ndarray:
+        """Uniform in [-pi, pi): a random point of the full periodic weight space."""
+        return rng.uniform(-np.pi, np.pi, size=circuit.n_weights)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}(layers={self.layers})"
+
+
 @dataclass(frozen=True)
-class ReadoutModel:
+class ReadoutModel(Model):
     """:param layers: coupling layers (one is the paper's model and the exact backend's family)."""
 
     layers: int = 1
@@ -49,7 +71,3 @@ class ReadoutModel:
             family=READOUT_FAMILY,
             meta={"model": self.name, "layers": self.layers},
         )
-
-    def init_weights(self, circuit: Circuit, rng: np.random.Generator) -> np.ndarray:
-        """Uniform in [-pi, pi): a random point of the full periodic weight space."""
-        return rng.uniform(-np.pi, np.pi, size=circuit.n_weights)

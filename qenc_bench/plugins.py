@@ -28,6 +28,7 @@ _HOOKS = {
     "encoder": "qenc_bench_register_encoders",
     "backend": "qenc_bench_register_backends",
     "attack": "qenc_bench_register_attacks",
+    "model": "qenc_bench_register_models",
 }
 KINDS = tuple(_HOOKS)
 

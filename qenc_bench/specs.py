@@ -109,9 +109,18 @@ class AttackSpec(ComponentSpec):
     kind: ClassVar[str] = "attack"
 
 
+@dataclass(frozen=True)
+class ModelSpec(ComponentSpec):
+    """A trainable model around an encoder. ``factory(layers=L)`` returns a
+    :class:`qenc_bench.model.Model`."""
+
+    kind: ClassVar[str] = "model"
+
+
 SPEC_TYPES: dict[str, type[ComponentSpec]] = {
     "dataset": DatasetSpec,
     "encoder": EncoderSpec,
     "backend": BackendSpec,
     "attack": AttackSpec,
+    "model": ModelSpec,
 }
