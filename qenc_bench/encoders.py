@@ -25,12 +25,26 @@ class FitContext:
     :param seed: the run's seed; make any randomness a ``numpy.random.default_rng`` from it.
     :param score: trains the run's model with a candidate (fitted) encoder under the run's
         training budget on the training split and returns its VALIDATION accuracy. ATP
-        uses it to choose its threshold. Each call counts as one training.
+        uses it to choose its threshold.
+    :param train: ``train(candidate, initial_weights=None, max_epochs=None, patience=None)``
+        trains the run's model for a candidate and returns its
+        :class:`~qenc_bench.training.TrainResult` (warm starts and shorter budgets allowed).
+    :param validation_accuracy: ``validation_accuracy(candidate, weights)``: no training.
+    :param restrict_weights: ``restrict_weights(weights, n_qubits, kept)``: the model's weights
+        for the qubits ``kept`` of a model on ``n_qubits`` qubits (for warm starts).
+    :param trainings: incremented by the encoder per training it causes, for the record.
+    :param final: an encoder that already trained its final model (ATP's chosen candidate)
+        sets it to that :class:`~qenc_bench.training.TrainResult`; the harness then does not
+        train again.
     """
 
     seed: int
     score: Callable[[Encoder], float]
+    train: Callable[..., Any] | None = None
+    validation_accuracy: Callable[[Encoder, np.ndarray], float] | None = None
+    restrict_weights: Callable[[np.ndarray, int, Any], np.ndarray] | None = None
     trainings: int = 0
+    final: Any = None
     notes: dict[str, Any] = field(default_factory=dict)
 
 

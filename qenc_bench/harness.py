@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -114,23 +114,46 @@ class _Trainer:
         backend.check(circuit)
         return backend
 
-    def fit(self, encoder: Encoder) -> tuple[Circuit, TrainResult, str]:
+    def fit(self, encoder: Encoder, initial_weights: np.ndarray | None = None, max_epochs: int | None = None,
+            patience: int | None = None) -> tuple[Circuit, TrainResult, str]:
         circuit = self.model.build(encoder)
         backend = self.train_backend(circuit)
         x_train = encoder.transform(self.data.train.x)
         x_val = encoder.transform(self.data.validation.x)
-        key = (circuit, hashlib.sha1(x_train.tobytes() + x_val.tobytes()).hexdigest(), backend.name)
+        budget = self.config.training
+        if max_epochs is not None or patience is not None:
+            budget = replace(budget, max_epochs=max_epochs or budget.max_epochs, patience=patience or budget.patience)
+        digest = hashlib.sha1(x_train.tobytes() + x_val.tobytes())
+        if initial_weights is not None:
+            digest.update(np.asarray(initial_weights, dtype=np.float64).tobytes())
+        key = (circuit, digest.hexdigest(), backend.name, budget)
         if key not in self._cache:
             rng = np.random.default_rng(self.seed)  # same init and batch order for every encoder
             weights = self.model.init_weights(circuit, rng)
+            if initial_weights is not None:
+                weights = np.asarray(initial_weights, dtype=np.float64)
             result = train(circuit, backend, x_train, self.data.train.y, x_val, self.data.validation.y,
-                           weights, self.config.training, rng)
+                           weights, budget, rng)
             self._cache[key] = (result, backend.name)
         result, backend_name = self._cache[key]
         return circuit, result, backend_name
 
     def score(self, candidate: Encoder) -> float:
         return self.fit(candidate)[1].validation_accuracy
+
+    def train_candidate(self, candidate: Encoder, initial_weights=None, max_epochs=None, patience=None) -> TrainResult:
+        return self.fit(candidate, initial_weights, max_epochs, patience)[1]
+
+    def validation_accuracy(self, candidate: Encoder, weights: np.ndarray) -> float:
+        circuit = self.model.build(candidate)
+        backend = self.train_backend(circuit)
+        out = backend.expval(circuit, candidate.transform(self.data.validation.x), weights)
+        return accuracy(out, self.data.validation.y)
+
+    def context(self, seed: int) -> FitContext:
+        return FitContext(seed=seed, score=self.score, train=self.train_candidate,
+                          validation_accuracy=self.validation_accuracy,
+                          restrict_weights=self.model.restrict_weights)
 
 
 def _resolve(registry: Registry, config: CompareConfig) -> dict[str, Any]:
@@ -197,10 +220,14 @@ def _run_one(name, spec, config: CompareConfig, data: PreparedData, trainer: _Tr
     encoder = spec.factory(**config.encoder_options.get(name, {}))
     encoder.name = name
     t0 = time.perf_counter()
-    context = FitContext(seed=seed, score=trainer.score)
+    context = trainer.context(seed)
     encoder.fit(data.train, data.validation, context)
     t1 = time.perf_counter()
-    circuit, result, train_backend = trainer.fit(encoder)
+    if context.final is not None:  # the encoder's fit already trained its final model
+        circuit, result = trainer.model.build(encoder), context.final
+        train_backend = trainer.train_backend(circuit).name
+    else:
+        circuit, result, train_backend = trainer.fit(encoder)
     t2 = time.perf_counter()
     evaluator.check(circuit)
     x_test = encoder.transform(data.test.x)

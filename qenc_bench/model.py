@@ -35,6 +35,15 @@ class Model(ABC):
         """Uniform in [-pi, pi): a random point of the full periodic weight space."""
         return rng.uniform(-np.pi, np.pi, size=circuit.n_weights)
 
+    def restrict_weights(self, weights: np.ndarray, n_qubits: int, kept: np.ndarray) -> np.ndarray:
+        """The weights of the same model on the qubits ``kept`` only.
+
+        The built-in models lay out their weights in per-layer blocks of ``2 n`` (a first and a
+        second weight per qubit); models with another layout override this.
+        """
+        blocks = np.asarray(weights).reshape(self.layers, 2, n_qubits)
+        return blocks[:, :, np.asarray(kept)].reshape(-1).copy()
+
     @property
     def label(self) -> str:
         return f"{self.name}(layers={self.layers})"
