@@ -83,7 +83,9 @@ def main() -> None:
 @click.option("--data-dir", default=None, type=click.Path(file_okay=False), help="Where dataset files are (else $QENC_BENCH_DATA).")
 @click.option("--out", default=None, type=click.Path(dir_okay=False), help="Result JSON (default results/compare-TIMESTAMP.json).")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
-@click.option("--rank-by", default="accuracy", show_default=True, type=click.Choice(["accuracy", "entropy"]))
+@click.option("--rank-by", default="accuracy", show_default=True,
+              type=click.Choice(["accuracy", "entropy", "robustness", "overall"]),
+              help="Metric to rank by ('overall': mean rank over the metrics every encoder has).")
 @click.option("--disable-plugin", "disable_plugins", multiple=True, help="Entry-point name of a plugin not to load.")
 def compare(encoders, dataset, classes, seeds, seed, grid, train_size, test_size, backend, train_backend,
             noise, model, layers, lr, epochs, patience, batch_size, atp_optimizer, data_dir, out, force, rank_by,
@@ -116,7 +118,7 @@ def compare(encoders, dataset, classes, seeds, seed, grid, train_size, test_size
         task = bar.add_task("compare", total=len(names) * seeds)
         result = run_compare(config, progress=lambda what: bar.update(task, advance=1, description=what))
     screen = Console()
-    screen.width = max(screen.width, 110)
+    screen.width = max(screen.width, 120)
     for warning in comparison_warnings(result):
         screen.print(f"[bold yellow]warning:[/] {warning}")
     screen.print(ranking_table(result, rank_by))

@@ -4,51 +4,66 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from .ranking import rank, summarize
+from .ranking import Stat, rank, summarize
 from .records import BenchmarkResult
 
 
-def _pm(mean: float | None, std: float | None, digits: int = 3) -> str:
-    if mean is None:
+def format_stat(stat: Stat | None, digits: int = 3) -> str:
+    """``mean ± std`` over seeds."""
+    if stat is None:
         return "-"
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+    return f"{stat.mean:.{digits}f} ± {stat.std:.{digits}f}"
+
+
+def format_interval(stat: Stat | None, digits: int = 3) -> str:
+    """``[lo, hi]``, the 95% confidence interval of the mean, or ``-`` with one seed."""
+    if stat is None or stat.interval is None:
+        return "-"
+    lo, hi = stat.interval
+    return f"[{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
 def ranking_table(result: BenchmarkResult, rank_by: str = "accuracy") -> Table:
     cfg = result.config
     records = result.records
     model = records[0].model if records else "?"
-    grid = records[0].grid if records else cfg["grid"]
+    grid = records[0].grid if records else cfg.get("grid")
     title = (
         f"{cfg['dataset']} classes {cfg['classes'][0]},{cfg['classes'][1]} · grid {grid} · "
         f"{model} · {cfg['seeds']} seed(s) · ranked by {rank_by}"
     )
-    table = Table(title=title, title_justify="left", caption=_caption(result), caption_justify="left")
-    for header, justify in (("rank", "right"), ("encoder", "left"), ("test accuracy", "right"),
-                            ("entropy (bits)", "right"), ("qubits", "right"), ("2q gates", "right"),
-                            ("depth", "right"), ("s / run", "right"), ("notes", "left")):
-        table.add_column(header, justify=justify, no_wrap=header != "notes")
     summaries = rank(summarize(records), rank_by)
+    table = Table(title=title, title_justify="left", caption=_caption(result, summaries), caption_justify="left")
+    for header, justify in (("rank", "right"), ("encoder", "left"), ("test accuracy", "right"), ("95% CI", "right"),
+                            ("entropy", "right"), ("qubits", "right"), ("2q", "right"),
+                            ("depth", "right"), ("s/run", "right"), ("notes", "left")):
+        table.add_column(header, justify=justify, no_wrap=header != "notes")
     noise_labels = sorted({k for s in summaries for k in s.noisy_accuracy})
     for label in noise_labels:
         table.add_column(f"acc @ {label.replace('depolarizing:', 'p=')}", justify="right")
-    for i, s in enumerate(summaries, start=1):
+    if any(s.metrics["robustness"] is not None for s in summaries):
+        table.add_column("robustness", justify="right")
+    for s in summaries:
         notes = []
         if "tau" in s.extras:
             notes.append(f"tau={s.extras['tau']:.3f}")
         if s.unconverged:
             notes.append(f"[yellow]{s.unconverged}/{s.runs} not converged[/]")
+        robust = [format_stat(s.metrics["robustness"])] if s.metrics["robustness"] is not None else (
+            ["-"] if any(x.metrics["robustness"] is not None for x in summaries) else [])
         table.add_row(
-            str(i),
+            f"{s.rank}{'=' if s.shared else ''}{'?' if s.provisional else ''}",
             s.encoder,
-            _pm(s.accuracy_mean, s.accuracy_std),
-            _pm(s.entropy_mean, s.entropy_std),
+            format_stat(s.accuracy),
+            format_interval(s.accuracy),
+            format_stat(s.entropy),
             f"{s.n_qubits:.3g}",
             f"{s.two_qubit_gates:.3g}",
             f"{s.depth:.3g}",
             f"{s.seconds:.2f}",
             ", ".join(notes),
             *(f"{s.noisy_accuracy[k]:.3f}" if k in s.noisy_accuracy else "-" for k in noise_labels),
+            *robust,
         )
     return table
 
@@ -69,10 +84,17 @@ def comparison_warnings(result: BenchmarkResult, chance_margin: float = 0.05) ->
     return warnings
 
 
-def _caption(result: BenchmarkResult) -> str:
+def _caption(result: BenchmarkResult, summaries) -> str:
     r = result.records[0] if result.records else None
     if r is None:
         return "no runs"
     sizes = ", ".join(f"{k} {v}" for k, v in r.sizes.items())
-    return (f"entropy: von Neumann (log2) of the readout qubit, mean over test samples · samples per seed: "
-            f"{sizes} · trained on {r.train_backend}, evaluated on {r.backend}")
+    lines = [
+        f"entropy: von Neumann entropy in bits of the readout qubit, mean over test samples · samples per seed: {sizes} · "
+        f"trained on {r.train_backend}, evaluated on {r.backend}"
+    ]
+    if any(s.shared for s in summaries):
+        lines.append("'=': shared rank, the 95% confidence intervals overlap")
+    if any(s.provisional for s in summaries):
+        lines.append("'?': one seed, no confidence interval: run --seeds 3 or more before trusting a rank")
+    return "\n".join(lines)
