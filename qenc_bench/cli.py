@@ -114,7 +114,7 @@ def compare(encoders, dataset, classes, seeds, seed, grid, train_size, test_size
     )
     console = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=False) as bar:
+                  console=console, transient=True) as bar:
         task = bar.add_task("compare", total=len(names) * seeds)
         result = run_compare(config, progress=lambda what: bar.update(task, advance=1, description=what))
     screen = Console()
@@ -140,7 +140,9 @@ def plugins(disable_plugins) -> None:
     table = Table(title="qenc-bench plugins")
     for col in ("plugin", "distribution", "version", "registers"):
         table.add_column(col)
-    for name, _ in sorted(pm.list_name_plugin()):
+    for name, plugin in sorted(pm.list_name_plugin(), key=lambda item: item[0]):
+        if plugin is None:  # blocked with --disable-plugin
+            continue
         dist, version = pm.distribution_of(name)
         what = [f"{kind} {e.spec.name}" for kind in KINDS for e in registry.entries(kind) if e.plugin == name]
         table.add_row(name, dist, version, ", ".join(what) or "-")

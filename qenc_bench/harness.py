@@ -198,14 +198,19 @@ def compare(config: CompareConfig, progress: Progress | None = None, registry: R
     except ValueError as exc:
         raise ConfigError(f"model {config.model!r}: {exc}") from None
     raw = specs["dataset"].factory().load(resolve_data_dir(config.data_dir))
+
+    def prepared(seed: int) -> PreparedData:
+        return prepare(raw, config.classes, grid=specs["grid"], train_size=config.train_size,
+                       test_size=config.test_size, validation_size=config.validation_size, seed=seed)
+
+    first = prepared(config.seed)  # class and grid errors surface before any SDK is imported
     backends = {name: spec.factory() for name, spec in specs["backends"].items()}
     for name, backend in backends.items():
         backend.name = name
     evaluator = backends[config.backend]
     records = []
     for seed in range(config.seed, config.seed + config.seeds):
-        data = prepare(raw, config.classes, grid=specs["grid"], train_size=config.train_size,
-                       test_size=config.test_size, validation_size=config.validation_size, seed=seed)
+        data = first if seed == config.seed else prepared(seed)
         for name in config.encoders:
             # a trainer (and its cache) per encoder: no encoder's timings borrow another's training
             trainer = _Trainer(model, data, backends, config, seed)

@@ -76,7 +76,14 @@ def get_plugin_manager(
                     f"plugin {ep.name!r} ({dist}) failed to import: {type(exc).__name__}: {exc}; "
                     f"disable it with --disable-plugin {ep.name} or {DISABLE_ENV}={ep.name}"
                 ) from exc
-            pm.register(plugin, name=ep.name)
+            try:
+                pm.register(plugin, name=ep.name)
+            except pluggy.PluginValidationError as exc:
+                detail = "; ".join(str(exc).splitlines())
+                raise PluginLoadError(
+                    f"plugin {ep.name!r} ({dist}) is invalid: {detail}; "
+                    f"disable it with --disable-plugin {ep.name} or {DISABLE_ENV}={ep.name}"
+                ) from exc
             if ep.dist is not None:
                 pm.distributions[ep.name] = (ep.dist.name, ep.dist.version)
     try:

@@ -1,0 +1,96 @@
+"""Fixtures shared by the test modules: a fresh plugin manager, hand-registered plugins,
+fake entry points, an environment that cannot leak in, and the real shared data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qenc_bench import plugins as plugins_module
+from qenc_bench.datasets import DATA_ENV
+from qenc_bench.plugins import DISABLE_ENV, ENTRY_POINT_GROUP, PluginManager, get_plugin_manager
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The real data sets shared by the project (MNIST IDX files under ``mnist/``)."""
+    if not (SHARED_DATA / "mnist").is_dir():
+        raise RuntimeError(f"the real test data is missing: expected {SHARED_DATA / 'mnist'}")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No data directory and no disabled plugins come from the caller's environment."""
+    monkeypatch.delenv(DATA_ENV, raising=False)
+    monkeypatch.delenv(DISABLE_ENV, raising=False)
+
+
+@pytest.fixture
+def pm(clean_env) -> PluginManager:
+    """A fresh plugin manager with the hook specifications and no plugin loaded."""
+    return get_plugin_manager(load_entrypoints=False)
+
+
+@pytest.fixture
+def register_plugin(pm: PluginManager) -> Iterator[Callable[[Any, str], Any]]:
+    """``register_plugin(plugin, name)`` registers a plugin on ``pm``; all are unregistered
+    at teardown."""
+    names: list[str] = []
+
+    def register(plugin: Any, name: str) -> Any:
+        pm.register(plugin, name=name)
+        names.append(name)
+        return plugin
+
+    try:
+        yield register
+    finally:
+        for name in names:
+            if pm.get_plugin(name) is not None:
+                pm.unregister(name=name)
+
+
+@dataclass(frozen=True)
+class FakeDistribution:
+    name: str
+    version: str
+
+
+@dataclass(frozen=True)
+class FakeEntryPoint:
+    """What :mod:`qenc_bench.plugins` uses of an ``importlib.metadata.EntryPoint``."""
+
+    name: str
+    target: Any
+    dist: FakeDistribution | None
+
+    def load(self) -> Any:
+        if isinstance(self.target, BaseException):
+            raise self.target
+        return self.target
+
+
+@pytest.fixture
+def fake_entry_points(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """``fake_entry_points(name, target, dist=("acme-qenc", "2.0"))`` adds an entry point to
+    the ``qenc_bench`` group, after the installed ones, as if another distribution declared
+    it; ``target`` is what ``load()`` returns, or an exception it raises."""
+    real = plugins_module.metadata.entry_points
+    extra: list[FakeEntryPoint] = []
+
+    def entry_points(*, group: str):
+        installed = list(real(group=group))
+        return installed + extra if group == ENTRY_POINT_GROUP else installed
+
+    def add(name: str, target: Any, dist: tuple[str, str] | None = ("acme-qenc", "2.0")) -> None:
+        extra.append(FakeEntryPoint(name, target, FakeDistribution(*dist) if dist else None))
+
+    monkeypatch.setattr(plugins_module.metadata, "entry_points", entry_points)
+    return add
