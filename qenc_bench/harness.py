@@ -220,6 +220,15 @@ def compare(config: CompareConfig, progress: Progress | None = None, registry: R
     return BenchmarkResult(config=config.to_dict(), records=tuple(records))
 
 
+def feature_map_resources(encoder: Encoder) -> dict[str, int]:
+    """Qubits, two-qubit gates, depth and gate count of the encoder's feature map alone."""
+    ops = encoder.feature_map()
+    n_features = max((op.index + 1 for op in ops if op.source == "feature"), default=0)
+    fmap = Circuit(n_qubits=encoder.n_qubits, ops=ops, n_features=n_features, n_weights=0, readout=0)
+    return {"qubits": fmap.n_qubits, "two_qubit_gates": fmap.two_qubit_gates, "depth": fmap.depth,
+            "gates": len(fmap.ops)}
+
+
 def _run_one(name, spec, config: CompareConfig, data: PreparedData, trainer: _Trainer,
              evaluator: Backend, seed: int) -> RunRecord:
     encoder = spec.factory(**config.encoder_options.get(name, {}))
@@ -265,6 +274,7 @@ def _run_one(name, spec, config: CompareConfig, data: PreparedData, trainer: _Tr
         converged=result.converged,
         noisy_accuracy=noisy,
         grid=data.grid,
+        feature_map=feature_map_resources(encoder),
         timings={"fit_encoder": t1 - t0, "train": t2 - t1, "evaluate": t3 - t2},
         encoder_info=info,
         sizes=data.sizes(),

@@ -45,6 +45,7 @@ class RunRecord:
     gate_counts: dict[str, int] = field(default_factory=dict)
     noisy_accuracy: dict[str, float] = field(default_factory=dict)
     grid: int | None = None
+    feature_map: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "classes", tuple(self.classes))
@@ -63,7 +64,7 @@ class RunRecord:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunRecord:
         names = {f.name for f in fields(cls)}
-        required = {f.name for f in fields(cls)} - {"encoder_info", "sizes", "gate_counts", "noisy_accuracy", "grid"}
+        required = {f.name for f in fields(cls)} - {"encoder_info", "sizes", "gate_counts", "noisy_accuracy", "grid", "feature_map"}
         missing = required - set(data)
         if missing:
             raise ResultFileError(f"record lacks {', '.join(sorted(missing))}")

@@ -89,9 +89,18 @@ def _caption(result: BenchmarkResult, summaries) -> str:
     if r is None:
         return "no runs"
     sizes = ", ".join(f"{k} {v}" for k, v in r.sizes.items())
+    trained: dict[str, list[str]] = {}
+    for rec in result.records:
+        names = trained.setdefault(rec.train_backend, [])
+        if rec.encoder not in names:
+            names.append(rec.encoder)
+    if len(trained) == 1:
+        training = f"trained on {r.train_backend}"
+    else:
+        training = "trained on " + "; ".join(f"{b} ({', '.join(e)})" for b, e in trained.items())
     lines = [
-        f"entropy: von Neumann entropy in bits of the readout qubit, mean over test samples · samples per seed: {sizes} · "
-        f"trained on {r.train_backend}, evaluated on {r.backend}"
+        f"entropy: von Neumann entropy in bits of the readout qubit, mean over test samples · samples per seed: "
+        f"{sizes} · {training}, evaluated on {r.backend} · qubits, 2q, depth: the whole circuit"
     ]
     if any(s.shared for s in summaries):
         lines.append("'=': shared rank, the 95% confidence intervals overlap")

@@ -1,11 +1,17 @@
-"""First-party encoders: ``angle`` and ``atp`` (Adaptive Threshold Pruning)."""
+"""First-party encoders: angle, atp (Adaptive Threshold Pruning), amplitude, sqe, pca,
+dense-angle and iqp."""
 
 from __future__ import annotations
 
 from qenc_bench import EncoderSpec, hookimpl
 
+from .amplitude import AmplitudeEncoder
 from .angle import AngleEncoder
 from .atp import ATPEncoder
+from .dense_angle import DenseAngleEncoder
+from .iqp import IQPEncoder
+from .pca import PCAEncoder
+from .sqe import SQEEncoder
 
 
 @hookimpl
@@ -16,5 +22,40 @@ def qenc_bench_register_encoders(register):
             name="atp",
             factory=ATPEncoder,
             description="Adaptive Threshold Pruning: drop pixels dim in both class averages, then angle",
+        )
+    )
+    register(
+        EncoderSpec(
+            name="amplitude",
+            factory=AmplitudeEncoder,
+            description="normalised features as amplitudes of ceil(log2 d) qubits: RY tree with CNOTs",
+        )
+    )
+    register(
+        EncoderSpec(
+            name="sqe",
+            factory=SQEEncoder,
+            description="features in threes as RZ, RY, RZ (pi x) on one qubit each: ceil(d/3) qubits",
+        )
+    )
+    register(
+        EncoderSpec(
+            name="pca",
+            factory=PCAEncoder,
+            description="k training principal components rescaled to [0, 1], RX(pi z_j): k qubits (ceil(sqrt d))",
+        )
+    )
+    register(
+        EncoderSpec(
+            name="dense-angle",
+            factory=DenseAngleEncoder,
+            description="features in pairs as RY(pi a) then RZ(pi b) on one qubit each: ceil(d/2) qubits",
+        )
+    )
+    register(
+        EncoderSpec(
+            name="iqp",
+            factory=IQPEncoder,
+            description="Qiskit ZZFeatureMap on pi x: reps of H, RZ, linear CNOT-RZ-CNOT; d qubits",
         )
     )
