@@ -82,12 +82,14 @@ def to_features(samples: np.ndarray, raw: RawDataset, grid: int | None, scale: t
 
 def _pick_balanced(labels: np.ndarray, classes: tuple[int, int], per_class: int, rng, exclude=None):
     """Indices of up to ``per_class`` samples of each class, seeded, in shuffled order."""
-    chosen = []
+    pools = []
     for c in classes:
         idx = np.flatnonzero(labels == c)
         if exclude is not None:
             idx = np.setdiff1d(idx, exclude, assume_unique=True)
-        chosen.append(rng.permutation(idx)[:per_class])
+        pools.append(idx)
+    per_class = min(per_class, *(len(p) for p in pools))  # balanced even when a pool runs short
+    chosen = [rng.permutation(idx)[:per_class] for idx in pools]
     out = np.concatenate(chosen)
     return out[rng.permutation(len(out))]
 

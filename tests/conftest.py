@@ -94,3 +94,11 @@ def fake_entry_points(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
 
     monkeypatch.setattr(plugins_module.metadata, "entry_points", entry_points)
     return add
+
+
+@pytest.fixture(autouse=True)
+def _no_network_and_a_private_cache(monkeypatch, tmp_path_factory):
+    """No test may download or touch the user's cache: offline mode and a private cache."""
+    monkeypatch.setenv("QENC_BENCH_OFFLINE", "1")
+    monkeypatch.setenv("QENC_BENCH_CACHE", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.delenv("QENC_BENCH_MIRROR", raising=False)

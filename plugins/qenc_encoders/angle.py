@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from qenc_bench import Encoder, FitContext, Op, Split
+from qenc_bench.errors import ConfigError
 
 
 class AngleEncoder(Encoder):
@@ -26,7 +27,7 @@ class AngleEncoder(Encoder):
         if self.columns is None:
             self.columns = np.arange(self.n_features_in_)
         if len(self.columns) == 0:
-            raise ValueError("angle encoding needs at least one feature")
+            raise ConfigError("angle encoding needs at least one feature")
         self.n_qubits = len(self.columns)
         return self
 

@@ -31,6 +31,7 @@ from collections.abc import Callable
 import numpy as np
 
 from qenc_bench import FitContext, Split
+from qenc_bench.errors import ConfigError
 
 from .angle import AngleEncoder
 
@@ -49,8 +50,8 @@ def candidate_thresholds(breakpoints: np.ndarray, tau_max: float) -> np.ndarray:
     """One tau per distinct non-empty mask with tau <= tau_max: 0, then the midpoints between
     consecutive distinct breakpoints (the mask is constant between two breakpoints)."""
     levels = np.unique(breakpoints)
-    taus = np.concatenate([[0.0], (levels[:-1] + levels[1:]) / 2.0])
-    return taus[taus <= tau_max]
+    mids = np.minimum((levels[:-1] + levels[1:]) / 2.0, tau_max)  # a mask reachable below tau_max
+    return np.concatenate([[0.0], mids[levels[:-1] < tau_max]])
 
 
 Objective = Callable[[float], float]
@@ -109,8 +110,6 @@ class ATPEncoder(AngleEncoder):
 
     def __init__(self, optimizer: str = "exact", tau_max: float | None = None, tau: float | None = None, **search_options):
         if optimizer not in THRESHOLD_OPTIMIZERS:
-            from qenc_bench.errors import ConfigError
-
             raise ConfigError(
                 f"unknown ATP optimizer {optimizer!r}; known: {', '.join(THRESHOLD_OPTIMIZERS)}"
             )
@@ -151,7 +150,7 @@ class ATPEncoder(AngleEncoder):
         self.pruned_ = prune_mask(self.xbar0_, self.xbar1_, tau)
         self.kept_ = np.flatnonzero(~self.pruned_)
         if len(self.kept_) == 0:
-            raise ValueError(f"ATP threshold {tau} prunes every pixel; lower tau")
+            raise ConfigError(f"ATP threshold tau={tau} prunes every pixel; choose a lower tau")
         self.trainings_ = context.trainings if self.optimizer == "warm" else len(scores)
         self.columns = self.kept_  # angle encoding of the kept pixels; pruned ones get no qubit
         return super().fit(train, validation, context)

@@ -28,16 +28,35 @@ GATES = {
 AMPLITUDE_BUDGET = 2**24
 
 
+#: PennyLane 0.45's autograd path applies a broadcast RX/RY/RZ to an already broadcast state of
+#: 13 or more dimensions with a tensordot that fails ("shape-mismatch for sum"); the general
+#: rotation ``Rot`` takes the einsum path that handles it. Same unitaries exactly.
+_AS_ROT = {
+    "RX": lambda a, w: qml.Rot(np.pi / 2, a, -np.pi / 2, wires=w),
+    "RY": lambda a, w: qml.Rot(0.0, a, 0.0, wires=w),
+    "RZ": lambda a, w: qml.Rot(a, 0.0, 0.0, wires=w),
+}
+_ROT_FROM_QUBITS = 12
+
+
 def apply_circuit(circuit: Circuit, features, weights) -> None:
     """Queue the circuit's gates; ``features`` (N, F) is broadcast over its rows."""
+    as_rot = circuit.n_qubits >= _ROT_FROM_QUBITS
     for op in circuit.ops:
         gate = GATES[op.gate]
         if op.source is None:
             gate(wires=op.wires)
         elif op.source == "feature":
-            gate(features[:, op.index], wires=op.wires)
+            if as_rot and op.gate in _AS_ROT:
+                _AS_ROT[op.gate](features[:, op.index], op.wires)
+            else:
+                gate(features[:, op.index], wires=op.wires)
         else:
             gate(weights[op.index], wires=op.wires)
+
+
+def _reads_features(circuit: Circuit) -> bool:
+    return any(op.source == "feature" for op in circuit.ops)
 
 
 class PennyLaneBackend(Backend):
@@ -72,6 +91,8 @@ class PennyLaneBackend(Backend):
         self.check(circuit)
         qnode = self._qnode(circuit, "expval")
         features, weights = np.asarray(features, float), np.asarray(weights, float)
+        if not _reads_features(circuit):  # nothing to broadcast over: one value for every row
+            return np.full(len(features), float(np.reshape(qnode(features[:1], weights), -1)[0]))
         out = [np.reshape(qnode(features[c], weights), -1) for c in self._chunks(circuit, len(features))]
         return np.concatenate(out)
 
@@ -80,6 +101,15 @@ class PennyLaneBackend(Backend):
         qnode = self._qnode(circuit, "expval")
         features, weights = np.asarray(features, float), np.asarray(weights, float)
         n_w = len(weights)
+        if not _reads_features(circuit):
+            vjp1, value = make_vjp(lambda w: qml.math.reshape(qnode(features[:1], w), (-1,)))(weights)
+            values = np.full(len(features), float(np.asarray(value)[0]))
+
+            def pull_back_constant(cotangent: np.ndarray) -> Gradients:
+                g_w = np.asarray(vjp1(np.array([np.sum(cotangent)], dtype=float)))
+                return Gradients(weights=g_w, features=np.zeros_like(features) if features_grad else None)
+
+            return values, pull_back_constant
         parts = []
         for c in self._chunks(circuit, len(features)):
             block = features[c]
@@ -111,5 +141,8 @@ class PennyLaneBackend(Backend):
         qnode = self._qnode(circuit, "density", tuple(wires))
         features, weights = np.asarray(features, float), np.asarray(weights, float)
         k = len(wires)
+        if not _reads_features(circuit):
+            rho = np.reshape(qnode(features[:1], weights), (2**k, 2**k))
+            return np.broadcast_to(rho, (len(features), 2**k, 2**k)).copy()
         out = [np.reshape(qnode(features[c], weights), (-1, 2**k, 2**k)) for c in self._chunks(circuit, len(features))]
         return np.concatenate(out)
