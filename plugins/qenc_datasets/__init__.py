@@ -1,13 +1,38 @@
-"""First-party datasets: ``digits`` (bundled with scikit-learn) and ``mnist`` (IDX files)."""
+"""First-party datasets: scikit-learn's bundled ``digits`` and ``breast-cancer``, MNIST and
+Fashion-MNIST (IDX files), CIFAR-10 (binary batches) and the 2D MedMNIST sets (npz files).
+
+File-based datasets are read from the data directory, else from the user cache, downloading
+into it when possible (:mod:`qenc_datasets.download`).
+"""
 
 from __future__ import annotations
 
+from functools import partial
+
 from qenc_bench import DatasetSpec, hookimpl
 
+from .cifar import Cifar10Dataset, read_cifar_batch
 from .digits import DigitsDataset
-from .idx import IdxDataset, mnist, read_idx
+from .download import RemoteFile, cache_dir
+from .idx import IdxDataset, fashion_mnist, mnist, read_idx
+from .medmnist import MEDMNIST_2D, MedMnistDataset, read_medmnist_npz
+from .tabular import BreastCancerDataset
 
-__all__ = ["DigitsDataset", "IdxDataset", "mnist", "read_idx"]
+__all__ = [
+    "MEDMNIST_2D",
+    "BreastCancerDataset",
+    "Cifar10Dataset",
+    "DigitsDataset",
+    "IdxDataset",
+    "MedMnistDataset",
+    "RemoteFile",
+    "cache_dir",
+    "fashion_mnist",
+    "mnist",
+    "read_cifar_batch",
+    "read_idx",
+    "read_medmnist_npz",
+]
 
 
 @hookimpl
@@ -24,5 +49,29 @@ def qenc_bench_register_datasets(register):
             name="mnist",
             factory=mnist,
             description="MNIST 28x28 handwritten digits, 60000 train / 10000 test, official IDX files",
+        )
+    )
+    register(
+        DatasetSpec(
+            name="fashion-mnist",
+            factory=fashion_mnist,
+            description="Fashion-MNIST 28x28 clothing images, 10 classes, 60000 train / 10000 test, IDX files",
+        )
+    )
+    register(
+        DatasetSpec(
+            name="cifar10",
+            factory=Cifar10Dataset,
+            description="CIFAR-10 32x32 RGB photos, 10 classes, 50000 train / 10000 test, binary batches",
+        )
+    )
+    for info in MEDMNIST_2D.values():
+        register(DatasetSpec(name=info.flag, factory=partial(MedMnistDataset, info.flag), description=info.description))
+    register(
+        DatasetSpec(
+            name="breast-cancer",
+            factory=BreastCancerDataset,
+            description="scikit-learn's Wisconsin breast cancer table, 569 x 30 features, 2 classes, bundled",
+            modality="tabular",
         )
     )

@@ -1,4 +1,4 @@
-"""The IDX file format of MNIST and Fashion-MNIST, and a dataset made of four IDX files.
+"""The IDX file format of MNIST and Fashion-MNIST, and the datasets made of four IDX files.
 
 Layout (http://yann.lecun.com/exdb/mnist/): a big-endian header of a 4-byte magic number
 (two zero bytes, a type code, the number of dimensions) and one big-endian uint32 per
@@ -19,6 +19,8 @@ from qenc_bench import Dataset, RawDataset
 from qenc_bench.datasets import DATA_ENV
 from qenc_bench.errors import DataError
 
+from .download import BASE_URLS, Download, RemoteFile, ensure_cached
+
 UBYTE_IMAGES = 0x00000803  # unsigned bytes, 3 dimensions (N, rows, cols)
 UBYTE_LABELS = 0x00000801  # unsigned bytes, 1 dimension (N,)
 _KINDS = {UBYTE_IMAGES: "ubyte images, 3 dims", UBYTE_LABELS: "ubyte labels, 1 dim"}
@@ -37,6 +39,28 @@ MNIST_MD5 = {
     TRAIN_LABELS: "a25bea736e30d166cdddb491f175f624",
     TEST_IMAGES: "2646ac647ad5339dbf082846283269ea",
     TEST_LABELS: "27ae3e4e09519cfbb04c329615203637",
+}
+
+#: md5 of the gzipped MNIST files on the mirror torchvision uses (BASE_URLS["mnist"])
+MNIST_GZ_MD5 = {
+    TRAIN_IMAGES: "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    TRAIN_LABELS: "d53e105ee54ea40749a09fcbcd1e9432",
+    TEST_IMAGES: "9fb629c4189551a2d022fa330f9573f3",
+    TEST_LABELS: "ec29112dd5afa0611ce80d1b7f02629c",
+}
+
+FASHION_NAMES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+
+#: md5 of the gzipped official Fashion-MNIST files (BASE_URLS["fashion-mnist"]); the
+#: decompressed bytes are not checked at load time
+FASHION_GZ_MD5 = {
+    TRAIN_IMAGES: "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+    TRAIN_LABELS: "25c81989df183df01b3e8a0aad5dffbe",
+    TEST_IMAGES: "bef4ecab320f06d8554ea6380940ec79",
+    TEST_LABELS: "bb300cfdad3c16e7a12a480ee83cd310",
 }
 
 
@@ -127,15 +151,22 @@ def read_idx(path: str | Path, *, magic: int | None = None, md5: str | None = No
 class IdxDataset(Dataset):
     """A dataset shipped as the four official IDX files (MNIST, Fashion-MNIST).
 
-    The files are looked for in ``data_dir/<folder>/`` and then directly in ``data_dir``,
-    each either gzipped (``.gz``) or plain.
+    The files are looked for in ``data_dir/<folder>/``, then in ``data_dir/<alias>/`` for each
+    alias, then (if ``search_data_dir``) directly in ``data_dir``, each either gzipped (``.gz``)
+    or plain. A data directory that holds none of them is skipped: the files come from the
+    cache, downloaded into it if ``downloads`` are given (see :mod:`qenc_datasets.download`).
+    A data directory that holds some but not all of them is an error that names the missing one.
 
     :param name: the dataset's name, for messages and the :class:`RawDataset`.
-    :param folder: the sub-folder of the data directory that holds the files.
+    :param folder: the sub-folder of the data directory (and of the cache) that holds the files.
     :param class_names: name of each label value.
     :param md5: official md5 of each file's decompressed bytes, by file name (without ``.gz``);
         files not listed are not checked.
     :param image_shape: the (rows, cols) every image must have.
+    :param aliases: other sub-folders accepted in a data directory (e.g. ``FashionMNIST/raw``).
+    :param search_data_dir: also look directly in the data directory.
+    :param downloads: the ``.gz`` files to download into the cache when no data directory
+        holds the files; empty: no download.
     """
 
     def __init__(
@@ -145,12 +176,19 @@ class IdxDataset(Dataset):
         class_names: Sequence[str],
         md5: Mapping[str, str] | None = None,
         image_shape: tuple[int, int] = (28, 28),
+        *,
+        aliases: Sequence[str] = (),
+        search_data_dir: bool = True,
+        downloads: Sequence[RemoteFile] = (),
     ) -> None:
         self.name = name
         self.folder = folder
         self.class_names = tuple(class_names)
         self.md5 = dict(md5 or {})
         self.image_shape = tuple(image_shape)
+        self.aliases = tuple(aliases)
+        self.search_data_dir = search_data_dir
+        self.downloads = tuple(downloads)
         self.files = tuple(f"{folder}/{f}.gz" for f in IDX_FILES)
 
     def __repr__(self) -> str:
@@ -159,43 +197,69 @@ class IdxDataset(Dataset):
     def load(self, data_dir: Path | None) -> RawDataset:
         """Read, validate and checksum the four files; splits ``train`` and ``test``.
 
-        :raises DataError: no data directory, a file missing, truncated or corrupt, or files
-            that do not match each other.
+        :raises DataError: no files in the data directory nor in the cache and no download,
+            a file missing, truncated or corrupt, or files that do not match each other.
         """
-        if data_dir is None:
+        searched: tuple[Path, ...] = ()
+        if data_dir is not None:
+            data_dir = Path(data_dir)
+            if not data_dir.is_dir():
+                raise DataError(
+                    f"data directory {data_dir} does not exist; pass --data-dir DIR or set {DATA_ENV} "
+                    f"to the folder that holds {self.folder}/"
+                )
+            searched = self._folders(data_dir)
+            if not self.downloads or any(self._candidates(f, searched) for f in IDX_FILES):
+                return self._read(searched)
+        if not self.downloads:
             listed = ", ".join(f"{f}.gz" for f in IDX_FILES)
             raise DataError(
                 f"dataset {self.name!r} needs its IDX files; pass --data-dir DIR or set {DATA_ENV}, "
                 f"with the four files in DIR/{self.folder}/ ({listed})"
             )
-        data_dir = Path(data_dir)
-        if not data_dir.is_dir():
-            raise DataError(
-                f"data directory {data_dir} does not exist; pass --data-dir DIR or set {DATA_ENV} "
-                f"to the folder that holds {self.folder}/"
-            )
-        paths = {f: self._find(data_dir, f) for f in IDX_FILES}
+        return self._read((ensure_cached(self.download, searched),))
+
+    @property
+    def download(self) -> Download:
+        """Where the cache gets the files from."""
+        return Download(
+            dataset=self.name,
+            folder=self.folder,
+            files=tuple(f"{f}.gz" for f in IDX_FILES),
+            remote=self.downloads,
+        )
+
+    def _folders(self, data_dir: Path) -> tuple[Path, ...]:
+        """The folders of ``data_dir`` that may hold the files, in order of preference."""
+        folders = tuple(data_dir / f for f in (self.folder, *self.aliases))
+        return folders + (data_dir,) if self.search_data_dir else folders
+
+    @staticmethod
+    def _candidates(file: str, folders: Sequence[Path]) -> list[Path]:
+        """The existing copies of ``file`` (gzipped first) in ``folders``, in order."""
+        return [c for folder in folders for c in (folder / f"{file}.gz", folder / file) if c.is_file()]
+
+    def _read(self, folders: Sequence[Path]) -> RawDataset:
+        paths = {f: self._find(folders, f) for f in IDX_FILES}
         splits = {
             "train": self._split(paths[TRAIN_IMAGES], paths[TRAIN_LABELS]),
             "test": self._split(paths[TEST_IMAGES], paths[TEST_LABELS]),
         }
-        folders = sorted({str(p.parent) for p in paths.values()})
+        used = sorted({str(p.parent) for p in paths.values()})
         return RawDataset(
             name=self.name,
             splits=splits,
             class_names=self.class_names,
             max_value=255.0,
             modality="image",
-            source=", ".join(folders),
+            source=", ".join(used),
         )
 
-    def _find(self, data_dir: Path, file: str) -> Path:
-        """The first of ``file`` / ``file.gz`` in ``data_dir/<folder>/``, then in ``data_dir``."""
-        folders = (data_dir / self.folder, data_dir)
-        for folder in folders:
-            for candidate in (folder / f"{file}.gz", folder / file):
-                if candidate.is_file():
-                    return candidate
+    def _find(self, folders: Sequence[Path], file: str) -> Path:
+        """The first of ``file.gz`` / ``file`` in ``folders``."""
+        found = self._candidates(file, folders)
+        if found:
+            return found[0]
         searched = " and ".join(str(f) for f in folders)
         raise DataError(
             f"dataset {self.name!r}: {file}.gz (or {file}) not found in {searched}; "
@@ -230,6 +294,33 @@ def _base(path: Path) -> str:
     return path.name[:-3] if path.name.endswith(".gz") else path.name
 
 
+def idx_downloads(family: str, gz_md5: Mapping[str, str]) -> tuple[RemoteFile, ...]:
+    """The four ``.gz`` files at ``BASE_URLS[family]`` with their md5s."""
+    base = BASE_URLS[family]
+    return tuple(RemoteFile(f"{f}.gz", f"{base}{f}.gz", md5=gz_md5[f]) for f in IDX_FILES)
+
+
 def mnist() -> IdxDataset:
-    """MNIST: 28x28 handwritten digits, 60000 train and 10000 test, official md5s checked."""
-    return IdxDataset(name="mnist", folder="mnist", class_names=DIGIT_NAMES, md5=MNIST_MD5)
+    """MNIST: 28x28 handwritten digits, 60000 train and 10000 test, official md5s checked.
+
+    Also found in ``DIR/MNIST/raw/`` (torchvision's layout); downloaded when absent.
+    """
+    return IdxDataset(
+        name="mnist", folder="mnist", class_names=DIGIT_NAMES, md5=MNIST_MD5,
+        aliases=("MNIST/raw",), downloads=idx_downloads("mnist", MNIST_GZ_MD5),
+    )
+
+
+def fashion_mnist() -> IdxDataset:
+    """Fashion-MNIST: 28x28 images of 10 kinds of clothing, 60000 train and 10000 test.
+
+    Looked for in ``DIR/fashion-mnist/``, ``DIR/fashion_mnist/`` and ``DIR/FashionMNIST/raw/``
+    (torchvision's layout), never directly in ``DIR``: its file names are MNIST's, and MNIST
+    files there must not pass for Fashion-MNIST. The published md5s are of the ``.gz`` files,
+    so they are checked when downloading, not on files given in a data directory.
+    """
+    return IdxDataset(
+        name="fashion-mnist", folder="fashion-mnist", class_names=FASHION_NAMES,
+        aliases=("fashion_mnist", "FashionMNIST/raw"), search_data_dir=False,
+        downloads=idx_downloads("fashion-mnist", FASHION_GZ_MD5),
+    )
