@@ -94,7 +94,7 @@ def compare(encoders, dataset, classes, seeds, seed, grid, train_size, test_size
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .harness import CompareConfig, compare as run_compare
+    from .harness import CompareConfig, plan, run
     from .noise import parse_noise
     from .records import check_writable
     from .tables import comparison_warnings, ranking_table
@@ -113,10 +113,11 @@ def compare(encoders, dataset, classes, seeds, seed, grid, train_size, test_size
         encoder_options=options, data_dir=data_dir, disable_plugins=tuple(disable_plugins),
     )
     console = Console(stderr=True)
+    checked = plan(config)  # every configuration and data error, and any download, before the bar
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
-        task = bar.add_task("compare", total=len(names) * seeds)
-        result = run_compare(config, progress=lambda what: bar.update(task, advance=1, description=what))
+        task = bar.add_task("compare", total=checked.runs)
+        result = run(checked, progress=lambda what: bar.update(task, advance=1, description=what))
     screen = Console()
     screen.width = max(screen.width, 120)
     for warning in comparison_warnings(result):

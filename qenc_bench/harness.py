@@ -185,12 +185,31 @@ def _resolve(registry: Registry, config: CompareConfig) -> dict[str, Any]:
             "model": model_spec}
 
 
-def compare(config: CompareConfig, progress: Progress | None = None, registry: Registry | None = None) -> BenchmarkResult:
-    """Train and evaluate every encoder with every seed; return the records.
+@dataclass
+class Plan:
+    """A checked comparison, ready to run: components resolved, data loaded, the first
+    seed's splits prepared. Building it raises every configuration and data error."""
 
-    :param progress: called with a short description after each finished run (the CLI
-        advances its progress bar with it); the number of runs is ``len(encoders) * seeds``.
-    """
+    config: CompareConfig
+    specs: dict[str, Any]
+    model: Model
+    raw: Any
+    first: PreparedData
+
+    @property
+    def runs(self) -> int:
+        return len(self.config.encoders) * self.config.seeds
+
+    def prepared(self, seed: int) -> PreparedData:
+        if seed == self.config.seed:
+            return self.first
+        c = self.config
+        return prepare(self.raw, c.classes, grid=self.specs["grid"], train_size=c.train_size,
+                       test_size=c.test_size, validation_size=c.validation_size, seed=seed)
+
+
+def plan(config: CompareConfig, registry: Registry | None = None) -> Plan:
+    """Resolve every component, load the dataset and prepare the first seed's splits."""
     registry = registry or load_registry(config.disable_plugins)
     specs = _resolve(registry, config)
     try:
@@ -198,26 +217,38 @@ def compare(config: CompareConfig, progress: Progress | None = None, registry: R
     except ValueError as exc:
         raise ConfigError(f"model {config.model!r}: {exc}") from None
     raw = specs["dataset"].factory().load(resolve_data_dir(config.data_dir))
+    first = prepare(raw, config.classes, grid=specs["grid"], train_size=config.train_size,
+                    test_size=config.test_size, validation_size=config.validation_size, seed=config.seed)
+    return Plan(config, specs, model, raw, first)
 
-    def prepared(seed: int) -> PreparedData:
-        return prepare(raw, config.classes, grid=specs["grid"], train_size=config.train_size,
-                       test_size=config.test_size, validation_size=config.validation_size, seed=seed)
 
-    first = prepared(config.seed)  # class and grid errors surface before any SDK is imported
+def run(plan: Plan, progress: Progress | None = None) -> BenchmarkResult:
+    """Train and evaluate every encoder with every seed of a plan; return the records.
+
+    :param progress: called with a short description after each finished run (the CLI
+        advances its progress bar with it); there are ``plan.runs`` runs.
+    """
+    config, specs = plan.config, plan.specs
     backends = {name: spec.factory() for name, spec in specs["backends"].items()}
     for name, backend in backends.items():
         backend.name = name
     evaluator = backends[config.backend]
     records = []
     for seed in range(config.seed, config.seed + config.seeds):
-        data = first if seed == config.seed else prepared(seed)
+        data = plan.prepared(seed)
         for name in config.encoders:
             # a trainer (and its cache) per encoder: no encoder's timings borrow another's training
-            trainer = _Trainer(model, data, backends, config, seed)
-            records.append(_run_one(name, specs["encoders"][name], config, data, trainer, evaluator, seed))
+            trainer = _Trainer(plan.model, data, backends, config, seed)
+            record = _run_one(name, specs["encoders"][name], config, data, trainer, evaluator, seed)
+            records.append(replace(record, dataset_notes=dict(plan.raw.notes)))
             if progress is not None:
                 progress(f"{name} seed {seed}")
     return BenchmarkResult(config=config.to_dict(), records=tuple(records))
+
+
+def compare(config: CompareConfig, progress: Progress | None = None, registry: Registry | None = None) -> BenchmarkResult:
+    """Plan and run a comparison (what ``qenc-bench compare`` does); for notebooks."""
+    return run(plan(config, registry), progress)
 
 
 def feature_map_resources(encoder: Encoder) -> dict[str, int]:

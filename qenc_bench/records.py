@@ -46,6 +46,7 @@ class RunRecord:
     noisy_accuracy: dict[str, float] = field(default_factory=dict)
     grid: int | None = None
     feature_map: dict[str, int] = field(default_factory=dict)
+    dataset_notes: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "classes", tuple(self.classes))
@@ -64,7 +65,8 @@ class RunRecord:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunRecord:
         names = {f.name for f in fields(cls)}
-        required = {f.name for f in fields(cls)} - {"encoder_info", "sizes", "gate_counts", "noisy_accuracy", "grid", "feature_map"}
+        required = {f.name for f in fields(cls)} - {"encoder_info", "sizes", "gate_counts", "noisy_accuracy", "grid", "feature_map",
+                                                  "dataset_notes"}
         missing = required - set(data)
         if missing:
             raise ResultFileError(f"record lacks {', '.join(sorted(missing))}")

@@ -102,7 +102,8 @@ def test_existing_result_without_force_fails_before_any_work(tmp_path, monkeypat
     out = tmp_path / "result.json"
     out.write_text("an older result\n")
     runs = []
-    monkeypatch.setattr(harness, "compare", lambda *args, **kwargs: runs.append(args))
+    monkeypatch.setattr(harness, "plan", lambda *args, **kwargs: runs.append(args))
+    monkeypatch.setattr(harness, "run", lambda *args, **kwargs: runs.append(args))
     line = one_line_error(invoke("compare", *SMALL, "--out", str(out)))
     assert str(out) in line and "--force" in line
     assert out.read_text() == "an older result\n"
