@@ -73,6 +73,11 @@ def main() -> None:
 @click.option("--backend", default="pennylane", show_default=True, help="Backend that evaluates the trained models.")
 @click.option("--train-backend", default="auto", show_default=True, help="Backend that trains ('auto': exact when the circuit allows, else --backend).")
 @click.option("--noise", default=None, help="Also evaluate under noise, e.g. depolarizing:0.03,0.05,0.10.")
+@click.option("--attack", "attacks", multiple=True,
+              help="Attack the test split: NAME:EPS[,EPS...][:key=value,...], e.g. fgsm:0.1,0.3 or pgd:0.1:steps=20. Repeatable.")
+@click.option("--adversarial-training", default=None, help="Train on clean and attacked samples, e.g. fgsm:0.1.")
+@click.option("--adversarial-ratio", default=0.5, show_default=True, type=float,
+              help="Fraction of every minibatch replaced by its attacked version.")
 @click.option("--model", default="readout", show_default=True, help="Model around the encoder ('qenc-bench list models').")
 @click.option("--layers", default=1, show_default=True, type=int, help="Layers of the model.")
 @click.option("--lr", default=0.05, show_default=True, type=float, help="Adam learning rate.")
@@ -88,16 +93,17 @@ def main() -> None:
               help="Metric to rank by ('overall': mean rank over the metrics every encoder has).")
 @click.option("--disable-plugin", "disable_plugins", multiple=True, help="Entry-point name of a plugin not to load.")
 def compare(encoders, dataset, classes, seeds, seed, grid, train_size, test_size, backend, train_backend,
-            noise, model, layers, lr, epochs, patience, batch_size, atp_optimizer, data_dir, out, force, rank_by,
+            noise, attacks, adversarial_training, adversarial_ratio, model, layers, lr, epochs, patience, batch_size, atp_optimizer, data_dir, out, force, rank_by,
             disable_plugins) -> None:
     """Train and evaluate encoders on one dataset and print a ranking."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from .attacks import parse_attack
     from .harness import CompareConfig, plan, run
     from .noise import parse_noise
     from .records import check_writable
-    from .tables import comparison_warnings, ranking_table
+    from .tables import comparison_warnings, ranking_table, robustness_table
     from .training import TrainConfig
 
     out_path = Path(out) if out else Path("results") / f"compare-{datetime.now():%Y%m%d-%H%M%S}.json"
@@ -108,6 +114,9 @@ def compare(encoders, dataset, classes, seeds, seed, grid, train_size, test_size
         encoders=names, dataset=dataset, classes=classes, seeds=seeds, seed=seed, grid=grid,
         train_size=train_size, test_size=test_size, backend=backend, train_backend=train_backend,
         noise=tuple(n.p for n in parse_noise(noise)) if noise else (),
+        attacks=tuple(parse_attack(a) for a in attacks),
+        adversarial_training=parse_attack(adversarial_training) if adversarial_training else None,
+        adversarial_ratio=adversarial_ratio,
         model=model, layers=layers, training=TrainConfig(learning_rate=lr, max_epochs=epochs, patience=patience,
                                             batch_size=batch_size),
         encoder_options=options, data_dir=data_dir, disable_plugins=tuple(disable_plugins),
@@ -123,6 +132,9 @@ def compare(encoders, dataset, classes, seeds, seed, grid, train_size, test_size
     for warning in comparison_warnings(result):
         screen.print(f"[bold yellow]warning:[/] {warning}")
     screen.print(ranking_table(result, rank_by))
+    robustness = robustness_table(result, rank_by)
+    if robustness is not None:
+        screen.print(robustness)
     result.save(out_path, force=force)
     click.echo(f"result written to {out_path}")
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .attacks import AttackSetting, margin_gradient_fn
 from .backends import Backend
 from .circuit import Circuit
 from .data import PreparedData, prepare
@@ -46,6 +47,11 @@ class CompareConfig:
         resizing for tabular data; ``None`` keeps images at full size.
     :param noise: depolarizing levels p at which the trained model is also evaluated
         (convention in :mod:`qenc_bench.noise`).
+    :param attacks: attacks (each with its eps values) run on the test split of every trained
+        model; adversarial accuracy is stored per attack and eps.
+    :param adversarial_training: train on a mix of clean and attacked samples (one eps); a
+        fraction ``adversarial_ratio`` of every minibatch is replaced by its attacked version,
+        computed against the current weights.
     :param encoder_options: per encoder name, keyword options for its factory.
     """
 
@@ -63,6 +69,9 @@ class CompareConfig:
     model: str = "readout"
     layers: int = 1
     noise: tuple[float, ...] = ()
+    attacks: tuple[AttackSetting, ...] = ()
+    adversarial_training: AttackSetting | None = None
+    adversarial_ratio: float = 0.5
     training: TrainConfig = field(default_factory=TrainConfig)
     encoder_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     data_dir: str | None = None
@@ -75,6 +84,10 @@ class CompareConfig:
             raise ConfigError(f"an encoder is listed twice: {','.join(self.encoders)}")
         if self.seeds < 1:
             raise ConfigError(f"--seeds must be at least 1, got {self.seeds}")
+        if not 0.0 < self.adversarial_ratio <= 1.0:
+            raise ConfigError(f"adversarial ratio must be in (0, 1], got {self.adversarial_ratio}")
+        if self.adversarial_training is not None and len(self.adversarial_training.eps) != 1:
+            raise ConfigError("adversarial training takes one eps, e.g. fgsm:0.1")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -82,6 +95,9 @@ class CompareConfig:
         d["classes"] = list(self.classes)
         d["disable_plugins"] = list(self.disable_plugins)
         d["noise"] = list(self.noise)
+        d["attacks"] = [a.to_dict() for a in self.attacks]
+        if self.adversarial_training is not None:
+            d["adversarial_training"] = self.adversarial_training.to_dict()
         d.pop("data_dir")  # a local path says nothing about the result
         return d
 
@@ -91,8 +107,9 @@ class _Trainer:
     candidate is not trained twice (its training is counted in ATP's fit time)."""
 
     def __init__(self, model: Model, data: PreparedData, backends: dict[str, Backend],
-                 config: CompareConfig, seed: int):
+                 config: CompareConfig, seed: int, attacks: dict | None = None):
         self.model, self.data, self.backends, self.config, self.seed = model, data, backends, config, seed
+        self.attacks = attacks or {}
         self._cache: dict[tuple, tuple[TrainResult, str]] = {}
 
     def train_backend(self, circuit: Circuit) -> Backend:
@@ -133,10 +150,28 @@ class _Trainer:
             if initial_weights is not None:
                 weights = np.asarray(initial_weights, dtype=np.float64)
             result = train(circuit, backend, x_train, self.data.train.y, x_val, self.data.validation.y,
-                           weights, budget, rng)
+                           weights, budget, rng, batch_features=self._adversarial_batches(encoder, circuit, backend))
             self._cache[key] = (result, backend.name)
         result, backend_name = self._cache[key]
         return circuit, result, backend_name
+
+    def _adversarial_batches(self, encoder: Encoder, circuit: Circuit, backend: Backend):
+        setting = self.config.adversarial_training
+        if setting is None:
+            return None
+        attack, eps = self.attacks[setting], setting.eps[0]
+        x_all, y_all = self.data.train.x, self.data.train.y
+        ratio = self.config.adversarial_ratio
+
+        def batch_features(batch: np.ndarray, weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+            k = int(round(ratio * len(batch)))  # the batch is already shuffled: attack its first k
+            x = x_all[batch].copy()
+            if k:
+                gradient, _ = margin_gradient_fn(encoder, circuit, backend, weights, y_all[batch[:k]])
+                x[:k] = attack.perturb(x[:k], gradient, eps, rng)
+            return encoder.transform(x)
+
+        return batch_features
 
     def score(self, candidate: Encoder) -> float:
         return self.fit(candidate)[1].validation_accuracy
@@ -178,11 +213,18 @@ def _resolve(registry: Registry, config: CompareConfig) -> dict[str, Any]:
             f"backend {config.backend!r} cannot simulate noise; use --backend "
             f"{' or '.join(able) if able else '<a backend with noise support>'}"
         )
+    attacks = {}
+    for setting in (*config.attacks, *([config.adversarial_training] if config.adversarial_training else [])):
+        spec = registry.get("attack", setting.name)
+        try:
+            attacks[setting] = spec.factory(**dict(setting.options))
+        except TypeError as exc:
+            raise ConfigError(f"attack {setting.name!r}: {exc}") from None
     grid = config.grid
     if grid == "auto":
         grid = 3 if dataset_spec.modality == "image" else None
     return {"dataset": dataset_spec, "encoders": encoder_specs, "backends": backend_specs, "grid": grid,
-            "model": model_spec}
+            "model": model_spec, "attacks": attacks}
 
 
 @dataclass
@@ -238,7 +280,7 @@ def run(plan: Plan, progress: Progress | None = None) -> BenchmarkResult:
         data = plan.prepared(seed)
         for name in config.encoders:
             # a trainer (and its cache) per encoder: no encoder's timings borrow another's training
-            trainer = _Trainer(plan.model, data, backends, config, seed)
+            trainer = _Trainer(plan.model, data, backends, config, seed, specs["attacks"])
             record = _run_one(name, specs["encoders"][name], config, data, trainer, evaluator, seed)
             records.append(replace(record, dataset_notes=dict(plan.raw.notes)))
             if progress is not None:
@@ -284,6 +326,21 @@ def _run_one(name, spec, config: CompareConfig, data: PreparedData, trainer: _Tr
     for p in config.noise:
         noisy_out = evaluator.noisy_expval(circuit, x_test, result.weights, Depolarizing(p))
         noisy[Depolarizing(p).label] = accuracy(noisy_out, data.test.y)
+    adversarial, attack_seconds, gradient_method = {}, {}, None
+    if config.attacks:
+        attack_backend = trainer.train_backend(circuit)
+        if not attack_backend.capabilities.input_gradients:
+            attack_backend = evaluator
+        gradient, gradient_method = margin_gradient_fn(encoder, circuit, attack_backend, result.weights, data.test.y)
+        for setting in config.attacks:
+            attack = trainer.attacks[setting]
+            for eps, label in zip(setting.eps, setting.labels()):
+                ta = time.perf_counter()
+                x_adv = attack.perturb(data.test.x, gradient, eps, np.random.default_rng(seed))
+                adv_out = evaluator.expval(circuit, encoder.transform(x_adv), result.weights)
+                adversarial[label] = accuracy(adv_out, data.test.y)
+                attack_seconds[label] = time.perf_counter() - ta
+        gradient_method = f"{gradient_method} on {attack_backend.name}"
     t3 = time.perf_counter()
     info = encoder.info()
     info["trainings"] = info.get("trainings", 0)
@@ -304,6 +361,11 @@ def _run_one(name, spec, config: CompareConfig, data: PreparedData, trainer: _Tr
         epochs=result.epochs,
         converged=result.converged,
         noisy_accuracy=noisy,
+        adversarial_accuracy=adversarial,
+        attack_seconds=attack_seconds,
+        attack_gradient=gradient_method,
+        adversarial_training=config.adversarial_training.to_dict() | {"ratio": config.adversarial_ratio}
+        if config.adversarial_training else None,
         grid=data.grid,
         feature_map=feature_map_resources(encoder),
         timings={"fit_encoder": t1 - t0, "train": t2 - t1, "evaluate": t3 - t2},

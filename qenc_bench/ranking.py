@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import stats
@@ -65,8 +65,12 @@ class Stat:
 
 def robustness_values(record: RunRecord) -> list[float]:
     """Every noisy and adversarial accuracy a record measured."""
-    adversarial = getattr(record, "adversarial_accuracy", {}) or {}
-    return list(record.noisy_accuracy.values()) + list(adversarial.values())
+    return list(record.noisy_accuracy.values()) + list(record.adversarial_accuracy.values())
+
+
+def _mean_by_label(dicts: list[dict[str, float]]) -> dict[str, float]:
+    labels = sorted({k for d in dicts for k in d})
+    return {label: float(np.mean([d[label] for d in dicts if label in d])) for label in labels}
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ class Summary:
     unconverged: int
     extras: dict
     noisy_accuracy: dict[str, float]
+    adversarial_accuracy: dict[str, float] = field(default_factory=dict)
     rank: int = 0
     shared: bool = False
     provisional: bool = False
@@ -122,10 +127,8 @@ def summarize(records: list[RunRecord] | tuple[RunRecord, ...]) -> list[Summary]
                 seconds=float(np.mean([sum(r.timings.values()) for r in runs])),
                 unconverged=sum(not r.converged for r in runs),
                 extras=extras,
-                noisy_accuracy={
-                    label: float(np.mean([r.noisy_accuracy[label] for r in runs if label in r.noisy_accuracy]))
-                    for label in sorted({k for r in runs for k in r.noisy_accuracy})
-                },
+                noisy_accuracy=_mean_by_label([r.noisy_accuracy for r in runs]),
+                adversarial_accuracy=_mean_by_label([r.adversarial_accuracy for r in runs]),
             )
         )
     return out

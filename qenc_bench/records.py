@@ -8,7 +8,7 @@ import math
 import os
 import platform
 import tempfile
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -44,6 +44,10 @@ class RunRecord:
     sizes: dict[str, int] = field(default_factory=dict)
     gate_counts: dict[str, int] = field(default_factory=dict)
     noisy_accuracy: dict[str, float] = field(default_factory=dict)
+    adversarial_accuracy: dict[str, float] = field(default_factory=dict)
+    attack_seconds: dict[str, float] = field(default_factory=dict)
+    attack_gradient: str | None = None
+    adversarial_training: dict[str, Any] | None = None
     grid: int | None = None
     feature_map: dict[str, int] = field(default_factory=dict)
     dataset_notes: dict[str, Any] = field(default_factory=dict)
@@ -65,8 +69,7 @@ class RunRecord:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunRecord:
         names = {f.name for f in fields(cls)}
-        required = {f.name for f in fields(cls)} - {"encoder_info", "sizes", "gate_counts", "noisy_accuracy", "grid", "feature_map",
-                                                  "dataset_notes"}
+        required = {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
         missing = required - set(data)
         if missing:
             raise ResultFileError(f"record lacks {', '.join(sorted(missing))}")

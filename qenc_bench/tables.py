@@ -33,24 +33,19 @@ def ranking_table(result: BenchmarkResult, rank_by: str = "accuracy") -> Table:
         f"{model} · {cfg['seeds']} seed(s) · ranked by {rank_by}"
     )
     summaries = rank(summarize(records), rank_by)
-    table = Table(title=title, title_justify="left", caption=_caption(result, summaries), caption_justify="left")
+    table = Table(title=title, title_justify="left", caption_justify="left")
     for header, justify in (("rank", "right"), ("encoder", "left"), ("test accuracy", "right"), ("95% CI", "right"),
                             ("entropy", "right"), ("qubits", "right"), ("2q", "right"),
                             ("depth", "right"), ("s/run", "right"), ("notes", "left")):
         table.add_column(header, justify=justify, no_wrap=header != "notes")
     noise_labels = sorted({k for s in summaries for k in s.noisy_accuracy})
-    for label in noise_labels:
-        table.add_column(f"acc @ {label.replace('depolarizing:', 'p=')}", justify="right")
-    if any(s.metrics["robustness"] is not None for s in summaries):
-        table.add_column("robustness", justify="right")
+    attack_labels = sorted({k for s in summaries for k in s.adversarial_accuracy})
     for s in summaries:
         notes = []
         if "tau" in s.extras:
             notes.append(f"tau={s.extras['tau']:.3f}")
         if s.unconverged:
             notes.append(f"[yellow]{s.unconverged}/{s.runs} not converged[/]")
-        robust = [format_stat(s.metrics["robustness"])] if s.metrics["robustness"] is not None else (
-            ["-"] if any(x.metrics["robustness"] is not None for x in summaries) else [])
         table.add_row(
             f"{s.rank}{'=' if s.shared else ''}{'?' if s.provisional else ''}",
             s.encoder,
@@ -62,8 +57,33 @@ def ranking_table(result: BenchmarkResult, rank_by: str = "accuracy") -> Table:
             f"{s.depth:.3g}",
             f"{s.seconds:.2f}",
             ", ".join(notes),
+        )
+    table.caption = _caption(result, summaries, noise_labels, attack_labels)
+    return table
+
+
+def robustness_table(result: BenchmarkResult, rank_by: str = "accuracy") -> Table | None:
+    """Noisy and adversarial accuracy per level, in the ranking's order; None if none measured."""
+    summaries = rank(summarize(result.records), rank_by)
+    noise_labels = sorted({k for s in summaries for k in s.noisy_accuracy})
+    attack_labels = sorted({k for s in summaries for k in s.adversarial_accuracy})
+    if not noise_labels and not attack_labels:
+        return None
+    table = Table(title="robustness (test accuracy, mean over seeds)", title_justify="left")
+    table.add_column("encoder")
+    table.add_column("clean", justify="right")
+    for label in noise_labels:
+        table.add_column(label.replace("depolarizing:", "depol p="), justify="right")
+    for label in attack_labels:
+        table.add_column(label.replace(":", " eps="), justify="right")
+    table.add_column("robustness", justify="right", no_wrap=True)
+    for s in summaries:
+        table.add_row(
+            s.encoder,
+            f"{s.accuracy.mean:.3f}",
             *(f"{s.noisy_accuracy[k]:.3f}" if k in s.noisy_accuracy else "-" for k in noise_labels),
-            *robust,
+            *(f"{s.adversarial_accuracy[k]:.3f}" if k in s.adversarial_accuracy else "-" for k in attack_labels),
+            format_stat(s.metrics["robustness"]),
         )
     return table
 
@@ -84,7 +104,7 @@ def comparison_warnings(result: BenchmarkResult, chance_margin: float = 0.05) ->
     return warnings
 
 
-def _caption(result: BenchmarkResult, summaries) -> str:
+def _caption(result: BenchmarkResult, summaries, noise_labels=(), attack_labels=()) -> str:
     r = result.records[0] if result.records else None
     if r is None:
         return "no runs"
@@ -104,6 +124,11 @@ def _caption(result: BenchmarkResult, summaries) -> str:
     ]
     if any(s.shared for s in summaries):
         lines.append("'=': shared rank, the 95% confidence intervals overlap")
+    if attack_labels:
+        lines.append("attacks: L-inf on pixels in [0, 1], margin loss, gradient through the encoder "
+                     f"({r.attack_gradient}); robustness = mean of the noisy and adversarial accuracies")
+    elif noise_labels:
+        lines.append("robustness = mean of the noisy accuracies")
     if any(s.provisional for s in summaries):
         lines.append("'?': one seed, no confidence interval: run --seeds 3 or more before trusting a rank")
     return "\n".join(lines)

@@ -8,6 +8,7 @@ weights of the best validation epoch are kept.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -82,8 +83,14 @@ def train(
     initial_weights: np.ndarray,
     config: TrainConfig,
     rng: np.random.Generator,
+    batch_features: Callable[[np.ndarray, np.ndarray, np.random.Generator], np.ndarray] | None = None,
 ) -> TrainResult:
-    """Train the circuit's weights; returns the best-validation weights and what happened."""
+    """Train the circuit's weights; returns the best-validation weights and what happened.
+
+    :param batch_features: ``batch_features(batch_indices, weights, rng)`` returns the feature
+        rows a minibatch trains on; the default takes ``train_features[batch_indices]``.
+        Adversarial training swaps part of each batch for attacked samples here.
+    """
     weights = np.array(initial_weights, dtype=np.float64)
     optimizer = Adam(config.learning_rate)
     n = len(train_labels)
@@ -97,7 +104,8 @@ def train(
         losses = []
         for start in range(0, n, config.batch_size):
             batch = order[start : start + config.batch_size]
-            outputs, vjp = backend.expval_vjp(circuit, train_features[batch], weights)
+            rows = train_features[batch] if batch_features is None else batch_features(batch, weights, rng)
+            outputs, vjp = backend.expval_vjp(circuit, rows, weights)
             losses.append(hinge_loss(outputs, train_labels[batch]) * len(batch))
             grad = vjp(hinge_cotangent(outputs, train_labels[batch])).weights
             weights = optimizer.step(weights, grad)

@@ -172,6 +172,7 @@ class ExactReadoutBackend(Backend):
 
     name = "exact"
     capabilities = CAPABILITIES
+    input_gradient_method = "closed form (exact)"
 
     def check(self, circuit: Circuit) -> None:
         _plan(circuit)

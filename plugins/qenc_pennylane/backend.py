@@ -64,6 +64,7 @@ class PennyLaneBackend(Backend):
 
     name = "pennylane"
     capabilities = CAPABILITIES
+    input_gradient_method = "backprop"
 
     def __init__(self, device: str = "default.qubit"):
         self.device_name = device
