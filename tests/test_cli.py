@@ -227,8 +227,15 @@ def test_list_shows_each_registered_component_and_its_plugin(kind, expected):
         assert listed[name].endswith(f"[{plugin}]")
 
 
-def test_list_attacks_says_there_are_none():
+def test_list_attacks_shows_fgsm_and_pgd():
     result = invoke("list", "attacks")
+    assert result.exit_code == 0, result.output
+    names = [line.split()[0] for line in result.stdout.splitlines()]
+    assert {"fgsm", "pgd"} <= set(names)
+
+
+def test_list_says_when_nothing_is_registered():
+    result = invoke("list", "attacks", "--disable-plugin", "attacks")
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "no attacks registered"
 
