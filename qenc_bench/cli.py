@@ -32,15 +32,15 @@ def _csv(value: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip())
 
 
-def _classes(ctx, param, value: str) -> tuple[int, int]:
+def _classes(ctx, param, value: str) -> tuple[int, ...]:
     parts = _csv(value)
     try:
-        pair = tuple(int(p) for p in parts)
+        classes = tuple(int(p) for p in parts)
     except ValueError:
-        pair = ()
-    if len(pair) != 2:
-        raise click.BadParameter(f"expected two class indices like 0,1, got {value!r}")
-    return pair
+        classes = ()
+    if len(classes) < 2:
+        raise click.BadParameter(f"expected two or more class indices like 0,1 (or 0,1,2 for one-vs-rest), got {value!r}")
+    return classes
 
 
 def _grid(ctx, param, value: str) -> int | str | None:
@@ -64,7 +64,7 @@ def main() -> None:
 @main.command()
 @click.option("--encoders", default="atp,angle", show_default=True, help="Comma-separated encoder names.")
 @click.option("--dataset", default="digits", show_default=True, help="Dataset name ('qenc-bench list datasets').")
-@click.option("--classes", default="0,1", show_default=True, callback=_classes, help="The class pair A,B.")
+@click.option("--classes", default="0,1", show_default=True, callback=_classes, help="The class pair A,B; three or more classes train one-vs-rest.")
 @click.option("--seeds", default=3, show_default=True, type=int, help="Number of seeds (each: subsample, split, init).")
 @click.option("--seed", default=0, show_default=True, type=int, help="First seed.")
 @click.option("--grid", default="auto", show_default=True, callback=_grid, help="Resize images to GRID x GRID by area averaging ('auto': 3 for images; 'none': keep full size).")

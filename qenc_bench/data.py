@@ -21,7 +21,7 @@ LUMINANCE = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601, as PIL's convert("L
 
 @dataclass(frozen=True)
 class Split:
-    """Samples ``x`` (N, d) in [0, 1] and labels ``y`` (N,) in {0, 1}."""
+    """Samples ``x`` (N, d) in [0, 1] and labels ``y`` (N,) in {0, ..., k-1} (k = 2: {0, 1})."""
 
     x: np.ndarray
     y: np.ndarray
@@ -38,8 +38,8 @@ class PreparedData:
     train: Split
     validation: Split
     test: Split
-    classes: tuple[int, int]
-    class_names: tuple[str, str]
+    classes: tuple[int, ...]
+    class_names: tuple[str, ...]
     grid: int | None
     n_features: int
 
@@ -96,7 +96,7 @@ def _pick_balanced(labels: np.ndarray, classes: tuple[int, int], per_class: int,
 
 def prepare(
     raw: RawDataset,
-    classes: tuple[int, int],
+    classes: tuple[int, ...],
     *,
     grid: int | None = 3,
     train_size: int = 400,
@@ -106,23 +106,25 @@ def prepare(
 ) -> PreparedData:
     """Turn a raw dataset into the seeded, balanced splits of one run.
 
-    :param classes: the two class indices; the first becomes label 0, the second label 1.
+    :param classes: two or more class indices; class ``classes[i]`` becomes label ``i`` (so for a
+        pair, the first is label 0 and the second label 1).
     :param grid: images are area-averaged to ``grid x grid`` (``None`` keeps full size);
         must be ``None`` for tabular data.
-    :param train_size: total training samples (half per class; fewer if the pool is short).
+    :param train_size: total training samples (an equal share per class; fewer if a pool is short).
     :param validation_size: default a quarter of ``train_size``.
     :raises ConfigError: a class that does not exist, a grid larger than the image, a grid on
         tabular data.
     :raises DataError: fewer than 2 samples of a class in any split.
     """
-    a, b = classes
+    classes = tuple(int(c) for c in classes)
+    k = len(classes)
     n_classes = len(raw.class_names)
     for c in classes:
         if not 0 <= c < n_classes:
             names = ", ".join(f"{i}={n}" for i, n in enumerate(raw.class_names))
             raise ConfigError(f"class {c} is not in dataset {raw.name!r}; its classes are {names}")
-    if a == b:
-        raise ConfigError(f"the two classes must differ, got {a},{b}")
+    if k < 2 or len(set(classes)) != k:
+        raise ConfigError(f"give two or more distinct classes, got {','.join(map(str, classes))}")
     if raw.modality == "tabular" and grid is not None:
         raise ConfigError(f"--grid applies to images; dataset {raw.name!r} is tabular (use --grid none)")
     if raw.modality == "image" and grid is not None:
@@ -130,56 +132,60 @@ def prepare(
         if grid > min(h, w) or grid < 1:
             raise ConfigError(f"grid {grid} does not fit the {h}x{w} images of {raw.name!r}; use 1..{min(h, w)}")
     for name, value in (("train size", train_size), ("test size", test_size)):
-        if value < 4:
-            raise ConfigError(f"{name} must be at least 4 (2 per class), got {value}")
+        if value < 2 * k:
+            raise ConfigError(f"{name} must be at least {2 * k} (2 per class), got {value}")
     rng = np.random.default_rng(seed)
-    validation_size = validation_size if validation_size is not None else max(4, train_size // 4)
+    validation_size = validation_size if validation_size is not None else max(2 * k, train_size // 4)
 
     x_pool, y_pool = raw.splits["train"]
     test_idx = val_idx = None
     if "test" in raw.splits:
         x_test, y_test = raw.splits["test"]
-        test_idx = _pick_balanced(y_test, classes, test_size // 2, rng)
+        test_idx = _pick_balanced(y_test, classes, test_size // k, rng)
         test = (x_test[test_idx], y_test[test_idx])
     else:  # one pool (e.g. scikit-learn's digits): carve test out of it, at most a quarter
         smallest = min(int(np.sum(y_pool == c)) for c in classes)
-        test_idx = _pick_balanced(y_pool, classes, min(test_size // 2, smallest // 4), rng)
+        test_idx = _pick_balanced(y_pool, classes, min(test_size // k, smallest // 4), rng)
         test = (x_pool[test_idx], y_pool[test_idx])
     used = test_idx if "test" not in raw.splits else np.array([], dtype=int)
     if "val" in raw.splits:
         x_val, y_val = raw.splits["val"]
-        val_idx = _pick_balanced(y_val, classes, validation_size // 2, rng)
+        val_idx = _pick_balanced(y_val, classes, validation_size // k, rng)
         validation = (x_val[val_idx], y_val[val_idx])
     else:
-        smallest = min(int(np.sum(y_pool == c)) for c in classes) - len(used) // 2
-        val_idx = _pick_balanced(y_pool, classes, min(validation_size // 2, smallest // 4), rng, exclude=used)
+        smallest = min(int(np.sum(y_pool == c)) for c in classes) - len(used) // k
+        val_idx = _pick_balanced(y_pool, classes, min(validation_size // k, smallest // 4), rng, exclude=used)
         validation = (x_pool[val_idx], y_pool[val_idx])
         used = np.concatenate([used, val_idx])
-    train_idx = _pick_balanced(y_pool, classes, train_size // 2, rng, exclude=used)
+    train_idx = _pick_balanced(y_pool, classes, train_size // k, rng, exclude=used)
     train = (x_pool[train_idx], y_pool[train_idx])
 
     scale = None
     if raw.modality == "tabular":  # min-max from the training samples only
         scale = (train[0].min(axis=0), train[0].max(axis=0))
 
+    label_of = np.full(max(n_classes, 1), -1, dtype=np.int64)
+    label_of[list(classes)] = np.arange(k)
+
     def split(pair, name) -> Split:
         x, y = pair
-        s = Split(to_features(x, raw, grid, scale), (y == b).astype(np.int64))
-        n0, n1 = s.class_counts()
-        if min(n0, n1) < 2:
+        s = Split(to_features(x, raw, grid, scale), label_of[np.asarray(y, dtype=np.int64)])
+        counts = np.bincount(s.y, minlength=k)
+        if counts.min() < 2:
+            listed = ", ".join(f"{n} of class {c}" for c, n in zip(classes, counts))
             raise DataError(
-                f"{raw.name} {name} split has {n0} samples of class {a} and {n1} of class {b}; "
-                f"each class needs at least 2 (raise the sizes or pick other classes)"
+                f"{raw.name} {name} split has {listed}; each class needs at least 2 "
+                f"(raise the sizes or pick other classes)"
             )
         return s
 
     prepared_train = split(train, "train")
-    names = (raw.class_names[a], raw.class_names[b])
+    names = tuple(raw.class_names[c] for c in classes)
     return PreparedData(
         train=prepared_train,
         validation=split(validation, "validation"),
         test=split(test, "test"),
-        classes=(a, b),
+        classes=classes,
         class_names=names,
         grid=grid if raw.modality == "image" else None,
         n_features=prepared_train.x.shape[1],

@@ -57,7 +57,7 @@ class CompareConfig:
 
     encoders: tuple[str, ...] = ("atp", "angle")
     dataset: str = "digits"
-    classes: tuple[int, int] = (0, 1)
+    classes: tuple[int, ...] = (0, 1)
     seeds: int = 3
     seed: int = 0
     grid: int | str | None = "auto"
@@ -84,6 +84,10 @@ class CompareConfig:
             raise ConfigError(f"an encoder is listed twice: {','.join(self.encoders)}")
         if self.seeds < 1:
             raise ConfigError(f"--seeds must be at least 1, got {self.seeds}")
+        if len(self.classes) < 2 or len(set(self.classes)) != len(self.classes):
+            raise ConfigError(f"--classes needs two or more distinct classes, got {self.classes}")
+        if len(self.classes) > 2 and (self.attacks or self.adversarial_training):
+            raise ConfigError("attacks and adversarial training support two classes; drop --attack for one-vs-rest")
         if not 0.0 < self.adversarial_ratio <= 1.0:
             raise ConfigError(f"adversarial ratio must be in (0, 1], got {self.adversarial_ratio}")
         if self.adversarial_training is not None and len(self.adversarial_training.eps) != 1:
@@ -100,6 +104,24 @@ class CompareConfig:
             d["adversarial_training"] = self.adversarial_training.to_dict()
         d.pop("data_dir")  # a local path says nothing about the result
         return d
+
+
+def model_outputs(backend: Backend, circuit: Circuit, features: np.ndarray, weights: np.ndarray,
+                  evaluate=None) -> np.ndarray:
+    """Outputs (N,) of a binary model, or (N, k) of a one-vs-rest model (weights (k, W)).
+    ``evaluate(features, weights)`` defaults to ``backend.expval``."""
+    evaluate = evaluate or (lambda f, w: backend.expval(circuit, f, w))
+    weights = np.asarray(weights)
+    if weights.ndim == 1:
+        return evaluate(features, weights)
+    return np.stack([evaluate(features, w) for w in weights], axis=1)
+
+
+def predict_accuracy(outputs: np.ndarray, labels: np.ndarray) -> float:
+    """Binary: sign of the output; one-vs-rest: the class whose model outputs the most."""
+    if outputs.ndim == 1:
+        return accuracy(outputs, labels)
+    return float(np.mean(np.argmax(outputs, axis=1) == labels))
 
 
 class _Trainer:
@@ -145,15 +167,41 @@ class _Trainer:
             digest.update(np.asarray(initial_weights, dtype=np.float64).tobytes())
         key = (circuit, digest.hexdigest(), backend.name, budget)
         if key not in self._cache:
-            rng = np.random.default_rng(self.seed)  # same init and batch order for every encoder
-            weights = self.model.init_weights(circuit, rng)
-            if initial_weights is not None:
-                weights = np.asarray(initial_weights, dtype=np.float64)
-            result = train(circuit, backend, x_train, self.data.train.y, x_val, self.data.validation.y,
-                           weights, budget, rng, batch_features=self._adversarial_batches(encoder, circuit, backend))
+            result = self._train(encoder, circuit, backend, x_train, x_val, initial_weights, budget)
             self._cache[key] = (result, backend.name)
         result, backend_name = self._cache[key]
         return circuit, result, backend_name
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.data.classes)
+
+    def _train(self, encoder, circuit, backend, x_train, x_val, initial_weights, budget) -> TrainResult:
+        """One binary model, or one-vs-rest: one binary model per class (class c against the
+        rest), whose weights are stacked (k, W) and whose prediction is the argmax of outputs."""
+        y_train, y_val = self.data.train.y, self.data.validation.y
+        if self.n_classes == 2:
+            rng = np.random.default_rng(self.seed)  # same init and batch order for every encoder
+            weights = self.model.init_weights(circuit, rng) if initial_weights is None else initial_weights
+            return train(circuit, backend, x_train, y_train, x_val, y_val, np.asarray(weights, dtype=np.float64),
+                         budget, rng, batch_features=self._adversarial_batches(encoder, circuit, backend))
+        results = []
+        for c in range(self.n_classes):
+            rng = np.random.default_rng([self.seed, c])
+            weights = self.model.init_weights(circuit, rng) if initial_weights is None else initial_weights[c]
+            results.append(train(circuit, backend, x_train, (y_train == c).astype(np.int64), x_val,
+                                 (y_val == c).astype(np.int64), np.asarray(weights, dtype=np.float64), budget, rng))
+        stacked = np.stack([r.weights for r in results])
+        val_out = np.stack([backend.expval(circuit, x_val, w) for w in stacked], axis=1)
+        return TrainResult(
+            weights=stacked,
+            epochs=max(r.epochs for r in results),
+            converged=all(r.converged for r in results),
+            best_epoch=max(r.best_epoch for r in results),
+            validation_loss=float(np.mean([r.validation_loss for r in results])),
+            validation_accuracy=predict_accuracy(val_out, y_val),
+            history={f"class {c}": r.history["validation_loss"] for c, r in enumerate(results)},
+        )
 
     def _adversarial_batches(self, encoder: Encoder, circuit: Circuit, backend: Backend):
         setting = self.config.adversarial_training
@@ -182,8 +230,9 @@ class _Trainer:
     def validation_accuracy(self, candidate: Encoder, weights: np.ndarray) -> float:
         circuit = self.model.build(candidate)
         backend = self.train_backend(circuit)
-        out = backend.expval(circuit, candidate.transform(self.data.validation.x), weights)
-        return accuracy(out, self.data.validation.y)
+        return predict_accuracy(
+            model_outputs(backend, circuit, candidate.transform(self.data.validation.x), weights), self.data.validation.y
+        )
 
     def context(self, seed: int) -> FitContext:
         return FitContext(seed=seed, score=self.score, train=self.train_candidate,
@@ -318,14 +367,17 @@ def _run_one(name, spec, config: CompareConfig, data: PreparedData, trainer: _Tr
     t2 = time.perf_counter()
     evaluator.check(circuit)
     x_test = encoder.transform(data.test.x)
-    outputs = evaluator.expval(circuit, x_test, result.weights)
+    outputs = model_outputs(evaluator, circuit, x_test, result.weights)
     entropy = None
-    if evaluator.capabilities.entropy:
-        entropy = float(np.mean(evaluator.entropy(circuit, x_test, result.weights, [circuit.readout])))
+    if evaluator.capabilities.entropy:  # one-vs-rest: the mean over the k models too
+        entropy = float(np.mean(model_outputs(
+            evaluator, circuit, x_test, result.weights,
+            lambda f, w: evaluator.entropy(circuit, f, w, [circuit.readout]))))
     noisy = {}
     for p in config.noise:
-        noisy_out = evaluator.noisy_expval(circuit, x_test, result.weights, Depolarizing(p))
-        noisy[Depolarizing(p).label] = accuracy(noisy_out, data.test.y)
+        noisy_out = model_outputs(evaluator, circuit, x_test, result.weights,
+                                  lambda f, w: evaluator.noisy_expval(circuit, f, w, Depolarizing(p)))
+        noisy[Depolarizing(p).label] = predict_accuracy(noisy_out, data.test.y)
     adversarial, attack_seconds, gradient_method = {}, {}, None
     if config.attacks:
         attack_backend = trainer.train_backend(circuit)
@@ -352,7 +404,7 @@ def _run_one(name, spec, config: CompareConfig, data: PreparedData, trainer: _Tr
         model=trainer.model.label,
         backend=config.backend,
         train_backend=train_backend,
-        accuracy=accuracy(outputs, data.test.y),
+        accuracy=predict_accuracy(outputs, data.test.y),
         entropy=entropy,
         validation_accuracy=result.validation_accuracy,
         n_qubits=circuit.n_qubits,

@@ -41,7 +41,10 @@ class Model(ABC):
         The built-in models lay out their weights in per-layer blocks of ``2 n`` (a first and a
         second weight per qubit); models with another layout override this.
         """
-        blocks = np.asarray(weights).reshape(self.layers, 2, n_qubits)
+        weights = np.asarray(weights)
+        if weights.ndim == 2:  # one-vs-rest: one row per class
+            return np.stack([self.restrict_weights(w, n_qubits, kept) for w in weights])
+        blocks = weights.reshape(self.layers, 2, n_qubits)
         return blocks[:, :, np.asarray(kept)].reshape(-1).copy()
 
     @property

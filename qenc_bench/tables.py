@@ -29,7 +29,8 @@ def ranking_table(result: BenchmarkResult, rank_by: str = "accuracy") -> Table:
     model = records[0].model if records else "?"
     grid = records[0].grid if records else cfg.get("grid")
     title = (
-        f"{cfg['dataset']} classes {cfg['classes'][0]},{cfg['classes'][1]} · grid {grid} · "
+        f"{cfg['dataset']} classes {','.join(map(str, cfg['classes']))}"
+        f"{' (one-vs-rest)' if len(cfg['classes']) > 2 else ''} · grid {grid} · "
         f"{model} · {cfg['seeds']} seed(s) · ranked by {rank_by}"
     )
     summaries = rank(summarize(records), rank_by)

@@ -79,16 +79,16 @@ def test_class_average_maps_by_hand():
 def test_prune_mask_needs_both_maps_below_tau():
     xbar0 = np.array([0.1, 0.5, 0.1, 0.5, 0.3])
     xbar1 = np.array([0.1, 0.1, 0.5, 0.5, 0.3])
-    np.testing.assert_array_equal(prune_mask(xbar0, xbar1, 0.3), [True, False, False, False, False])
+    np.testing.assert_array_equal(prune_mask((xbar0, xbar1), 0.3), [True, False, False, False, False])
     # a pixel exactly at tau is not below it: kept
-    np.testing.assert_array_equal(prune_mask(xbar0, xbar1, 0.5), [True, False, False, False, True])
-    np.testing.assert_array_equal(prune_mask(xbar0, xbar1, 0.51), [True] * 5)
-    np.testing.assert_array_equal(prune_mask(xbar0, xbar1, 0.0), [False] * 5)
+    np.testing.assert_array_equal(prune_mask((xbar0, xbar1), 0.5), [True, False, False, False, True])
+    np.testing.assert_array_equal(prune_mask((xbar0, xbar1), 0.51), [True] * 5)
+    np.testing.assert_array_equal(prune_mask((xbar0, xbar1), 0.0), [False] * 5)
     # pruned iff max(xbar0, xbar1) < tau, for any tau
     rng = np.random.default_rng(0)
     a, b = rng.uniform(size=50), rng.uniform(size=50)
     for tau in rng.uniform(size=20):
-        np.testing.assert_array_equal(prune_mask(a, b, tau), np.maximum(a, b) < tau)
+        np.testing.assert_array_equal(prune_mask((a, b), tau), np.maximum(a, b) < tau)
 
 
 def _reachable_masks(breakpoints: np.ndarray, tau_max: float) -> set[tuple[bool, ...]]:
@@ -109,7 +109,7 @@ def test_candidate_thresholds_one_per_distinct_mask():
     bp = np.maximum(xbar0, xbar1)
     taus = candidate_thresholds(bp, bp.max())
     assert len(taus) == len(np.unique(bp)) == 4
-    masks = [tuple(np.flatnonzero(~prune_mask(xbar0, xbar1, t))) for t in taus]
+    masks = [tuple(np.flatnonzero(~prune_mask((xbar0, xbar1), t))) for t in taus]
     assert len(set(masks)) == len(taus)  # each tau a different mask
     assert set(masks) == set(MASKS)  # and together every non-empty one
     assert np.all(np.diff(taus) > 0) and taus[0] == 0.0 and taus[-1] <= bp.max()
@@ -124,7 +124,7 @@ def test_candidate_thresholds_on_real_class_maps():
             bp = np.maximum(xbar0, xbar1)
             taus = candidate_thresholds(bp, bp.max())
             assert len(taus) == len(np.unique(bp))
-            masks = {tuple(~prune_mask(xbar0, xbar1, t)) for t in taus}
+            masks = {tuple(~prune_mask((xbar0, xbar1), t)) for t in taus}
             assert len(masks) == len(taus)
             assert masks == _reachable_masks(bp, bp.max())
             if grid == 8:  # the 8x8 digits have border pixels that are 0 in both classes
@@ -157,7 +157,7 @@ def _assert_consistent(encoder: ATPEncoder, context: FakeContext) -> None:
     kept = tuple(encoder.kept_.tolist())
     lo, hi = MASKS[kept]
     assert lo < encoder.tau_ <= hi or (lo == 0.0 and encoder.tau_ == 0.0)
-    np.testing.assert_array_equal(encoder.pruned_, prune_mask(XBAR0, XBAR1, encoder.tau_))
+    np.testing.assert_array_equal(encoder.pruned_, prune_mask((XBAR0, XBAR1), encoder.tau_))
     assert encoder.n_qubits == len(kept) and list(encoder.columns) == list(kept)
     # each mask trained once, and counted
     assert len(context.calls) == len(set(context.calls)) == encoder.trainings_ == context.trainings
@@ -297,7 +297,7 @@ def test_atp_on_digits_prunes_by_validation(searched):
     assert info["trainings"] == len(np.unique(bp)) >= 2
     tau = info["tau"]
     assert 0.0 <= tau <= bp.max()
-    assert info["pruned_pixels"] == np.flatnonzero(prune_mask(xbar0, xbar1, tau)).tolist()
+    assert info["pruned_pixels"] == np.flatnonzero(prune_mask((xbar0, xbar1), tau)).tolist()
     # the chosen mask is the best on VALIDATION, and the final model is the one scored
     best = max(c["validation_accuracy"] for c in info["candidates"])
     assert atp.validation_accuracy == best
@@ -328,7 +328,7 @@ def test_all_subsets_agree_with_the_candidates_on_real_maps():
     data = prepare(DigitsDataset().load(None), (3, 8), grid=3, train_size=120, test_size=60, seed=0)
     xbar0, xbar1 = class_average_maps(data.train)
     bp = np.maximum(xbar0, xbar1)
-    candidates = {tuple(~prune_mask(xbar0, xbar1, t)) for t in candidate_thresholds(bp, bp.max())}
+    candidates = {tuple(~prune_mask((xbar0, xbar1), t)) for t in candidate_thresholds(bp, bp.max())}
     reachable = set()
     for keep in itertools.product([False, True], repeat=9):
         keep = np.array(keep)

@@ -182,7 +182,7 @@ def test_prepare_refuses_classes_not_in_the_dataset(mnist_raw, digits_raw):
         prepare(mnist_raw, (0, 10))
     with pytest.raises(ConfigError, match="class -1"):
         prepare(digits_raw, (-1, 2))
-    with pytest.raises(ConfigError, match="differ"):
+    with pytest.raises(ConfigError, match="distinct classes"):
         prepare(digits_raw, (4, 4))
     with pytest.raises(ConfigError, match="at least 4"):
         prepare(digits_raw, (0, 1), train_size=3)
@@ -273,3 +273,15 @@ def test_tabular_data_is_min_max_scaled_by_the_training_split():
     np.testing.assert_allclose(data.train.x.max(axis=0), 1.0, atol=1e-15)
     for split in (data.validation, data.test):
         assert split.x.min() >= 0.0 and split.x.max() <= 1.0
+
+
+def test_prepare_three_classes_labels_them_in_order_and_balances(shared_data):
+    from qenc_datasets.idx import mnist
+
+    raw = mnist().load(shared_data)
+    data = prepare(raw, (7, 2, 5), grid=3, train_size=90, test_size=60, seed=1)
+    assert data.classes == (7, 2, 5)
+    for split in (data.train, data.validation, data.test):
+        counts = np.bincount(split.y, minlength=3)
+        assert counts.min() == counts.max() >= 2
+    assert len(data.train) == 90 and len(data.test) == 60

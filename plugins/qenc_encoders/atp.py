@@ -2,7 +2,8 @@
 
 On the training split compute the class-average maps xbar0 and xbar1. Pixel j is pruned
 when ``xbar0_j < tau and xbar1_j < tau``, i.e. when its breakpoint ``max(xbar0_j, xbar1_j)``
-is below tau. Pruned pixels are set to zero and their qubits are dropped; the kept pixels
+is below tau. With k > 2 classes (one-vs-rest) the rule generalises to k maps: a pixel is
+pruned when it is below tau in every class-average map. Pruned pixels are set to zero and their qubits are dropped; the kept pixels
 are angle-encoded. The threshold is chosen to maximise VALIDATION accuracy of the trained
 model (never test accuracy).
 
@@ -36,14 +37,15 @@ from qenc_bench.errors import ConfigError
 from .angle import AngleEncoder
 
 
-def class_average_maps(train: Split) -> tuple[np.ndarray, np.ndarray]:
-    """Mean feature vector of class 0 and of class 1 on the training split."""
-    return train.x[train.y == 0].mean(axis=0), train.x[train.y == 1].mean(axis=0)
+def class_average_maps(train: Split) -> tuple[np.ndarray, ...]:
+    """Mean feature vector of every class on the training split (class 0, class 1, ...)."""
+    return tuple(train.x[train.y == c].mean(axis=0) for c in range(int(train.y.max()) + 1))
 
 
-def prune_mask(xbar0: np.ndarray, xbar1: np.ndarray, tau: float) -> np.ndarray:
-    """True for pixels that are pruned: below tau in both class-average maps."""
-    return (xbar0 < tau) & (xbar1 < tau)
+def prune_mask(maps: tuple[np.ndarray, ...] | list[np.ndarray], tau: float) -> np.ndarray:
+    """True for pixels that are pruned: below tau in every class-average map (for two classes,
+    the paper's rule: below tau in both)."""
+    return np.all(np.stack(maps) < tau, axis=0)
 
 
 def candidate_thresholds(breakpoints: np.ndarray, tau_max: float) -> np.ndarray:
@@ -117,14 +119,14 @@ class ATPEncoder(AngleEncoder):
         self.optimizer, self.tau_max, self.tau, self.search_options = optimizer, tau_max, tau, search_options
 
     def fit(self, train: Split, validation: Split, context: FitContext) -> ATPEncoder:
-        self.xbar0_, self.xbar1_ = class_average_maps(train)
-        breakpoints = np.maximum(self.xbar0_, self.xbar1_)
+        self.maps_ = class_average_maps(train)
+        breakpoints = np.max(np.stack(self.maps_), axis=0)
         tau_max = float(self.tau_max if self.tau_max is not None else breakpoints.max())
         scores: dict[tuple[int, ...], float] = {}
         self.candidates_: list[dict] = []
 
         def objective(tau: float) -> float:
-            kept = tuple(np.flatnonzero(~prune_mask(self.xbar0_, self.xbar1_, tau)).tolist())
+            kept = tuple(np.flatnonzero(~prune_mask(self.maps_, tau)).tolist())
             if not kept:
                 return 0.0
             if kept not in scores:
@@ -147,7 +149,7 @@ class ATPEncoder(AngleEncoder):
                     tau = c["tau"]
                     break
         self.tau_ = tau
-        self.pruned_ = prune_mask(self.xbar0_, self.xbar1_, tau)
+        self.pruned_ = prune_mask(self.maps_, tau)
         self.kept_ = np.flatnonzero(~self.pruned_)
         if len(self.kept_) == 0:
             raise ConfigError(f"ATP threshold tau={tau} prunes every pixel; choose a lower tau")
@@ -164,7 +166,7 @@ class ATPEncoder(AngleEncoder):
         finetune_epochs = self.search_options.get("finetune_epochs") or max(3, full_result.epochs // 10)
         proxies = []
         for tau in candidate_thresholds(breakpoints, tau_max):
-            kept = np.flatnonzero(~prune_mask(self.xbar0_, self.xbar1_, float(tau)))
+            kept = np.flatnonzero(~prune_mask(self.maps_, float(tau)))
             if len(kept) in (0, n):
                 continue
             candidate = AngleEncoder(columns=kept).fit(train, validation, context)
@@ -192,5 +194,5 @@ class ATPEncoder(AngleEncoder):
             "pruned_pixels": np.flatnonzero(self.pruned_).tolist(),
             "trainings": self.trainings_,
             "candidates": self.candidates_,
-            "class_average_maps": [self.xbar0_.round(6).tolist(), self.xbar1_.round(6).tolist()],
+            "class_average_maps": [m.round(6).tolist() for m in self.maps_],
         }
