@@ -66,7 +66,9 @@ class AttackSetting:
     options: tuple[tuple[str, object], ...] = ()
 
     def labels(self) -> list[str]:
-        return [f"{self.name}:{e:g}" for e in self.eps]
+        """``name:eps``, with the options appended when there are any (``pgd:0.1:steps=20``)."""
+        options = ",".join(f"{k}={v}" for k, v in self.options)
+        return [f"{self.name}:{e:g}" + (f":{options}" if options else "") for e in self.eps]
 
     def to_dict(self) -> dict:
         return {"name": self.name, "eps": list(self.eps), "options": dict(self.options)}
@@ -95,6 +97,8 @@ def parse_attack(text: str) -> AttackSetting:
         eps = tuple(check_eps(float(v)) for v in parts[1].split(",") if v.strip())
     except ValueError:
         raise ConfigError(f"attack {text!r}: eps values must be numbers") from None
+    if not eps:
+        raise ConfigError(f"attack {text!r}: give at least one eps, e.g. {parts[0]}:0.1")
     options = []
     if len(parts) > 2:
         for item in ":".join(parts[2:]).split(","):
@@ -118,9 +122,9 @@ def margin_gradient_fn(
         if not backend.capabilities.input_gradients:
             raise IncompatibleComponentsError(
                 f"backend {backend.name!r} gives no gradients w.r.t. inputs, which attacks need; "
-                f"use --backend exact, pennylane or aer for the attack"
+                f"choose a backend whose capabilities include input gradients ('qenc-bench list backends')"
             )
-        method = getattr(backend, "input_gradient_method", "exact")
+        method = getattr(backend, "input_gradient_method", "backend gradient")
 
         def gradient(x: np.ndarray) -> np.ndarray:
             features = encoder.transform(x)

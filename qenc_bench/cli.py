@@ -84,6 +84,9 @@ def main() -> None:
 @click.option("--epochs", default=100, show_default=True, type=int, help="Maximum epochs (early stopping ends sooner).")
 @click.option("--patience", default=10, show_default=True, type=int, help="Epochs without validation improvement before stopping.")
 @click.option("--batch-size", default=32, show_default=True, type=int)
+@click.option("--optimizer", default="adam", show_default=True, type=click.Choice(["adam", "cobyla"]),
+              help="adam: gradients and early stopping; cobyla: gradient-free, for hardware backends.")
+@click.option("--maxiter", default=30, show_default=True, type=int, help="COBYLA's loss evaluations.")
 @click.option("--atp-optimizer", default=None, type=click.Choice(["exact", "grid", "lbfgsb", "warm"]), help="ATP threshold search (default exact; 'warm' at about the paper's 1.15x cost).")
 @click.option("--data-dir", default=None, type=click.Path(file_okay=False), help="Where dataset files are (else $QENC_BENCH_DATA).")
 @click.option("--out", default=None, type=click.Path(dir_okay=False), help="Result JSON (default results/compare-TIMESTAMP.json).")
@@ -93,7 +96,7 @@ def main() -> None:
               help="Metric to rank by ('overall': mean rank over the metrics every encoder has).")
 @click.option("--disable-plugin", "disable_plugins", multiple=True, help="Entry-point name of a plugin not to load.")
 def compare(encoders, dataset, classes, seeds, seed, grid, train_size, test_size, backend, train_backend,
-            noise, attacks, adversarial_training, adversarial_ratio, model, layers, lr, epochs, patience, batch_size, atp_optimizer, data_dir, out, force, rank_by,
+            noise, attacks, adversarial_training, adversarial_ratio, model, layers, lr, epochs, patience, batch_size, optimizer, maxiter, atp_optimizer, data_dir, out, force, rank_by,
             disable_plugins) -> None:
     """Train and evaluate encoders on one dataset and print a ranking."""
     from rich.console import Console
@@ -118,7 +121,8 @@ def compare(encoders, dataset, classes, seeds, seed, grid, train_size, test_size
         adversarial_training=parse_attack(adversarial_training) if adversarial_training else None,
         adversarial_ratio=adversarial_ratio,
         model=model, layers=layers, training=TrainConfig(learning_rate=lr, max_epochs=epochs, patience=patience,
-                                            batch_size=batch_size),
+                                            batch_size=batch_size, optimizer=optimizer,
+                                            max_iterations=maxiter),
         encoder_options=options, data_dir=data_dir, disable_plugins=tuple(disable_plugins),
     )
     console = Console(stderr=True)

@@ -21,7 +21,7 @@ def _console():
 
 
 @click.command()
-@click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("results", nargs=-1, required=True, type=click.Path())
 @click.option("--markdown", default=None, type=click.Path(dir_okay=False), help="Write the leaderboard as Markdown.")
 @click.option("--html", "html_file", default=None, type=click.Path(dir_okay=False),
               help="Write a self-contained HTML page with the tables and plots.")
@@ -29,7 +29,8 @@ def _console():
               help="Metric to rank by ('overall': mean rank over the metrics every encoder has).")
 @click.option("--force", is_flag=True, help="Overwrite --markdown / --html if they exist.")
 def report(results, markdown, html_file, rank_by, force) -> None:
-    """Merge result files into leaderboards: one ranked table per comparable setting."""
+    """Merge result files (or sweep stores) into leaderboards: one ranked table per comparable
+    setting."""
     from .report import leaderboard
     from .report_html import check_output, write_leaderboard
 
@@ -48,21 +49,23 @@ def report(results, markdown, html_file, rank_by, force) -> None:
 
 
 @click.command()
-@click.argument("result", type=click.Path(dir_okay=False))
+@click.argument("result", type=click.Path())
 @click.option("--rank-by", default="accuracy", show_default=True, type=RANK_CHOICE,
               help="Metric to rank by ('overall': mean rank over the metrics every encoder has).")
 def show(result, rank_by) -> None:
-    """Print a stored result as the table 'qenc-bench compare' printed."""
-    from .report import load_result, merge, rank_group
+    """Print a stored result as the table 'qenc-bench compare' printed (a sweep store: a table
+    per comparison)."""
+    from .report import load_sources, merge, rank_group
     from .tables import comparison_warnings, ranking_table, robustness_table
 
-    loaded = load_result(result)
+    results, sources = load_sources([result])
     screen = _console()
-    groups = merge([loaded], [result])
-    if len(groups) > 1:  # a file with several settings (e.g. from a sweep): a table per setting
+    groups = merge(results, sources)
+    if len(results) != 1 or len(groups) != 1:  # a sweep store, or a file with several settings
         for group in groups:
             _print_group(screen, rank_group(group, rank_by))
         return
+    loaded = results[0]
     for warning in comparison_warnings(loaded):
         screen.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
     screen.print(ranking_table(loaded, rank_by))

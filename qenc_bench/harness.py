@@ -26,7 +26,7 @@ from .metrics import accuracy
 from .model import Model
 from .noise import Depolarizing
 from .plugins import Registry, load_registry
-from .records import BenchmarkResult, RunRecord
+from .records import BenchmarkResult, RunRecord, environment
 from .training import TrainConfig, TrainResult, train
 
 AUTO = "auto"
@@ -42,7 +42,7 @@ class CompareConfig:
     :param seeds: how many seeds, ``seed, seed + 1, ...``; each seed draws its own subsample,
         split and initial weights.
     :param train_backend: ``"auto"`` trains on the ``exact`` backend when the circuit is in
-        its family, else on ``backend``.
+        its family, else on ``backend``; with the gradient-free COBYLA optimizer, on ``backend``.
     :param grid: images are resized to ``grid x grid``; ``"auto"`` is 3 for images and no
         resizing for tabular data; ``None`` keeps images at full size.
     :param noise: depolarizing levels p at which the trained model is also evaluated
@@ -92,6 +92,10 @@ class CompareConfig:
             raise ConfigError(f"adversarial ratio must be in (0, 1], got {self.adversarial_ratio}")
         if self.adversarial_training is not None and len(self.adversarial_training.eps) != 1:
             raise ConfigError("adversarial training takes one eps, e.g. fgsm:0.1")
+        labels = [label for setting in self.attacks for label in setting.labels()]
+        duplicates = sorted({label for label in labels if labels.count(label) > 1})
+        if duplicates:
+            raise ConfigError(f"attack asked for twice: {', '.join(duplicates)}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -136,6 +140,9 @@ class _Trainer:
 
     def train_backend(self, circuit: Circuit) -> Backend:
         name = self.config.train_backend
+        gradient_free = self.config.training.optimizer == "cobyla"
+        if name == AUTO and gradient_free:  # COBYLA trains where the model runs (hardware, as the paper)
+            name = self.config.backend
         if name == AUTO:
             fast = self.backends.get(FAST_TRAIN_BACKEND)
             if fast is not None:
@@ -146,7 +153,7 @@ class _Trainer:
                     pass
             name = self.config.backend
         backend = self.backends[name]
-        if not backend.capabilities.gradients:
+        if not backend.capabilities.gradients and not gradient_free:
             raise IncompatibleComponentsError(
                 f"backend {name!r} has no gradients to train with; pass --train-backend exact or pennylane"
             )
@@ -240,6 +247,28 @@ class _Trainer:
                           restrict_weights=self.model.restrict_weights)
 
 
+def _check_input_gradients(registry: Registry, config: CompareConfig, backend_specs: dict) -> None:
+    """Attacks differentiate w.r.t. inputs on the training backend (else the evaluation
+    backend); adversarial training on the training backend. Fail before any training."""
+    able = [e.spec.name for e in registry.entries("backend") if e.spec.capabilities.input_gradients]
+    hint = f"backends with input gradients: {', '.join(able) or 'none installed'}"
+    if config.train_backend == AUTO:
+        candidates = [FAST_TRAIN_BACKEND, config.backend] if FAST_TRAIN_BACKEND in backend_specs else [config.backend]
+    else:
+        candidates = [config.train_backend]
+    train_ok = any(backend_specs[name].capabilities.input_gradients for name in candidates)
+    if config.adversarial_training and not train_ok:
+        raise IncompatibleComponentsError(
+            f"adversarial training needs input gradients on the training backend "
+            f"({', '.join(candidates)}); pass --train-backend with one of the {hint}"
+        )
+    if config.attacks and not (train_ok or backend_specs[config.backend].capabilities.input_gradients):
+        raise IncompatibleComponentsError(
+            f"attacks need input gradients and neither the training backend ({', '.join(candidates)}) nor "
+            f"--backend {config.backend} gives them; {hint}"
+        )
+
+
 def _resolve(registry: Registry, config: CompareConfig) -> dict[str, Any]:
     """Look up every component before any work: unknown names fail here."""
     dataset_spec = registry.get("dataset", config.dataset)
@@ -262,6 +291,8 @@ def _resolve(registry: Registry, config: CompareConfig) -> dict[str, Any]:
             f"backend {config.backend!r} cannot simulate noise; use --backend "
             f"{' or '.join(able) if able else '<a backend with noise support>'}"
         )
+    if config.attacks or config.adversarial_training:
+        _check_input_gradients(registry, config, backend_specs)
     attacks = {}
     for setting in (*config.attacks, *([config.adversarial_training] if config.adversarial_training else [])):
         spec = registry.get("attack", setting.name)
@@ -286,6 +317,7 @@ class Plan:
     model: Model
     raw: Any
     first: PreparedData
+    registry: Registry | None = None
 
     @property
     def runs(self) -> int:
@@ -310,7 +342,7 @@ def plan(config: CompareConfig, registry: Registry | None = None) -> Plan:
     raw = specs["dataset"].factory().load(resolve_data_dir(config.data_dir))
     first = prepare(raw, config.classes, grid=specs["grid"], train_size=config.train_size,
                     test_size=config.test_size, validation_size=config.validation_size, seed=config.seed)
-    return Plan(config, specs, model, raw, first)
+    return Plan(config, specs, model, raw, first, registry)
 
 
 def run(plan: Plan, progress: Progress | None = None) -> BenchmarkResult:
@@ -334,7 +366,8 @@ def run(plan: Plan, progress: Progress | None = None) -> BenchmarkResult:
             records.append(replace(record, dataset_notes=dict(plan.raw.notes)))
             if progress is not None:
                 progress(f"{name} seed {seed}")
-    return BenchmarkResult(config=config.to_dict(), records=tuple(records))
+    plugins = plan.registry.plugin_versions() if plan.registry is not None else {}
+    return BenchmarkResult(config=config.to_dict(), records=tuple(records), environment=environment(plugins))
 
 
 def compare(config: CompareConfig, progress: Progress | None = None, registry: Registry | None = None) -> BenchmarkResult:

@@ -101,6 +101,7 @@ class Registered:
     spec: ComponentSpec
     plugin: str
     distribution: str
+    version: str = "-"
 
 
 @dataclass
@@ -116,13 +117,13 @@ class Registry:
         registry = cls()
         for kind, hook_name in _HOOKS.items():
             for impl in getattr(pm.hook, hook_name).get_hookimpls():
-                dist = pm.distribution_of(impl.plugin_name)[0]
-                register = registry._register_callback(kind, impl.plugin_name, dist)
+                dist, version = pm.distribution_of(impl.plugin_name)
+                register = registry._register_callback(kind, impl.plugin_name, dist, version)
                 kwargs = {"register": register}
                 impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames})
         return registry
 
-    def _register_callback(self, kind: str, plugin: str, dist: str):
+    def _register_callback(self, kind: str, plugin: str, dist: str, version: str = "-"):
         expected = SPEC_TYPES[kind]
 
         def register(spec: Any) -> None:
@@ -131,11 +132,11 @@ class Registry:
                     f"plugin {plugin!r} ({dist}) registered {type(spec).__name__} as a {kind}; "
                     f"expected {expected.__name__}"
                 )
-            self.add(spec, plugin=plugin, distribution=dist)
+            self.add(spec, plugin=plugin, distribution=dist, version=version)
 
         return register
 
-    def add(self, spec: ComponentSpec, *, plugin: str, distribution: str = "-") -> None:
+    def add(self, spec: ComponentSpec, *, plugin: str, distribution: str = "-", version: str = "-") -> None:
         table = self.components[spec.kind]
         if spec.name in table:
             other = table[spec.name]
@@ -144,7 +145,7 @@ class Registry:
                 f"({other.distribution}) and by plugin {plugin!r} ({distribution}); "
                 f"disable one with --disable-plugin NAME"
             )
-        table[spec.name] = Registered(spec, plugin, distribution)
+        table[spec.name] = Registered(spec, plugin, distribution, version)
 
     def get(self, kind: str, name: str) -> Any:
         """The spec of ``kind`` called ``name``; unknown names list the known ones."""
@@ -152,6 +153,13 @@ class Registry:
             return self.components[kind][name].spec
         except KeyError:
             raise UnknownComponentError(kind, name, self.components[kind]) from None
+
+    def plugin_versions(self) -> dict[str, dict[str, str]]:
+        """Every plugin that registered something: its distribution and version."""
+        return {
+            e.plugin: {"distribution": e.distribution, "version": e.version}
+            for table in self.components.values() for e in table.values()
+        }
 
     def names(self, kind: str) -> list[str]:
         return sorted(self.components[kind])

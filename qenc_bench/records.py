@@ -76,15 +76,17 @@ class RunRecord:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
-def environment() -> dict[str, Any]:
-    """Versions of Python, the platform and the libraries that shape the numbers."""
+def environment(plugins: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
+    """Versions of Python, the platform, the libraries that shape the numbers and the plugins
+    that were loaded."""
     versions = {}
     for name in ("qenc-bench", *_SDKS):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
-    return {"python": platform.python_version(), "platform": platform.platform(), "versions": versions}
+    return {"python": platform.python_version(), "platform": platform.platform(), "versions": versions,
+            "plugins": plugins or {}}
 
 
 @dataclass(frozen=True)

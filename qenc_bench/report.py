@@ -61,7 +61,8 @@ NUMBER = FieldType("a finite number", _is_number)
 FRACTION = FieldType("a number in [0, 1]", lambda v: _is_number(v) and 0.0 <= v <= 1.0)
 NON_NEGATIVE = FieldType("a non-negative number", lambda v: _is_number(v) and v >= -1e-9)
 OBJECT = FieldType("an object", lambda v: isinstance(v, dict))
-CLASS_PAIR = FieldType("a list of two integers", lambda v: isinstance(v, list) and len(v) == 2 and all(map(_is_int, v)))
+CLASSES = FieldType("a list of two or more distinct integers",
+                    lambda v: isinstance(v, list) and len(v) >= 2 and all(map(_is_int, v)) and len(set(v)) == len(v))
 GRID_OPTION = FieldType('a positive integer, "auto" or null', lambda v: v is None or v == "auto" or POSITIVE.check(v))
 
 #: Top level of a result file: field -> (type, required).
@@ -77,7 +78,7 @@ RESULT_FIELDS: dict[str, tuple[FieldType, bool]] = {
 #: fields a report needs are required; the others are checked when present.
 CONFIG_FIELDS: dict[str, tuple[FieldType, bool]] = {
     "dataset": (STRING, True),
-    "classes": (CLASS_PAIR, True),
+    "classes": (CLASSES, True),
     "seeds": (POSITIVE, True),
     "training": (OBJECT, True),
     "encoders": (list_of(STRING, "strings"), False),
@@ -105,12 +106,14 @@ TRAINING_FIELDS: dict[str, tuple[FieldType, bool]] = {
     "patience": (POSITIVE, False),
     "batch_size": (POSITIVE, False),
     "min_delta": (NUMBER, False),
+    "optimizer": (STRING, False),
+    "max_iterations": (POSITIVE, False),
 }
 
 #: One record (``RunRecord.to_dict``): field -> (type, required).
 RECORD_FIELDS: dict[str, tuple[FieldType, bool]] = {
     "dataset": (STRING, True),
-    "classes": (CLASS_PAIR, True),
+    "classes": (CLASSES, True),
     "encoder": (STRING, True),
     "seed": (INTEGER, True),
     "model": (STRING, True),
@@ -218,7 +221,7 @@ def read_result_json(path: str | os.PathLike) -> Any:
     except FileNotFoundError:
         raise ResultFileError(f"result file {path} does not exist") from None
     except IsADirectoryError:
-        raise ResultFileError(f"result file {path} is a directory") from None
+        raise ResultFileError(f"{path} is a directory but not a qenc-bench sweep store") from None
     except UnicodeDecodeError:
         raise ResultFileError(f"result file {path} is not text (expected JSON from 'qenc-bench compare')") from None
     except json.JSONDecodeError as exc:
@@ -240,6 +243,24 @@ def load_results(paths: Iterable[str | os.PathLike]) -> list[BenchmarkResult]:
     return [load_result(p) for p in paths]
 
 
+def load_sources(paths: Iterable[str | os.PathLike]) -> tuple[list[BenchmarkResult], list[str]]:
+    """Every result of every path, with the path it came from: a result file gives one, a
+    sweep store (a directory, :mod:`qenc_bench.store`) one per comparison in it."""
+    from .store import is_store, to_results
+
+    results, sources = [], []
+    for path in paths:
+        if is_store(path):
+            found = to_results(path)
+            for result in found:
+                validate_result(result.to_dict(), f"{path} (sweep store)")
+        else:
+            found = [load_result(path)]
+        results += found
+        sources += [str(path)] * len(found)
+    return results, sources
+
+
 # --- merging ------------------------------------------------------------------------------
 
 TRAINING_SHORT = {"learning_rate": "lr", "max_epochs": "epochs", "batch_size": "batch"}
@@ -250,7 +271,7 @@ class Setting:
     """What must be equal for two runs to share a leaderboard."""
 
     dataset: str
-    classes: tuple[int, int]
+    classes: tuple[int, ...]
     grid: int | None
     model: str
     backend: str
@@ -259,6 +280,7 @@ class Setting:
     noise: tuple[str, ...]
     attacks: tuple[str, ...]
     adversarial_training: str
+    dataset_notes: str
 
     @classmethod
     def of(cls, record: RunRecord, config: dict[str, Any]) -> Setting:
@@ -275,17 +297,20 @@ class Setting:
             grid=record.grid,
             model=record.model,
             backend=record.backend,
-            training=tuple(sorted(config["training"].items())),
+            training=tuple(sorted((k, v if isinstance(v, (str, int, float, bool)) or v is None else
+                                   json.dumps(v, sort_keys=True)) for k, v in config["training"].items())),
             sizes=tuple(record.sizes.items()),
             noise=tuple(sorted(record.noisy_accuracy, key=label_level)),
             attacks=tuple(attacks),
             adversarial_training=json.dumps(adv, sort_keys=True) if adv else "",
+            dataset_notes=json.dumps(record.dataset_notes, sort_keys=True) if record.dataset_notes else "",
         )
 
     def parts(self) -> dict[str, str]:
         """Each part of the setting as short text, in the order labels show them."""
         parts = {
-            "dataset": f"{self.dataset} {self.classes[0]},{self.classes[1]}",
+            "dataset": f"{self.dataset} {','.join(map(str, self.classes))}"
+                       + (" (one-vs-rest)" if len(self.classes) > 2 else ""),
             "grid": f"grid {self.grid}" if self.grid is not None else "no resizing",
             "model": self.model,
         }
@@ -301,10 +326,14 @@ class Setting:
         parts["attacks"] = "; ".join(self.attacks) if self.attacks else "no attacks"
         if self.adversarial_training:
             adv = json.loads(self.adversarial_training)
-            parts["adversarial_training"] = f"adversarial training {adv.get('name')}:{','.join(map(str, adv.get('eps', [])))}"
+            eps = ",".join(map(str, adv.get("eps", [])))
+            parts["adversarial_training"] = f"adversarial training {adv.get('name')}:{eps}"
         else:
             parts["adversarial_training"] = "clean training"
         parts["backend"] = f"evaluated on {self.backend}"
+        if self.dataset_notes:
+            notes = json.loads(self.dataset_notes)
+            parts["dataset_notes"] = "; ".join(f"{k}: {v}" for k, v in notes.items())
         return parts
 
 
@@ -374,25 +403,23 @@ def label_level(label: str) -> tuple[str, float]:
 
 
 def encoder_variant(name: str, config: dict[str, Any]) -> str:
-    """The encoder's name, with its non-default options when the comparison gave some:
+    """The encoder's name, with the options the comparison gave it, if any:
     ``atp (optimizer=warm)`` is not ranked as the same encoder as ``atp``."""
     options = {k: v for k, v in (config.get("encoder_options") or {}).get(name, {}).items() if v is not None}
     return f"{name} ({', '.join(f'{k}={v}' for k, v in sorted(options.items()))})" if options else name
 
 
 def _differences(a: RunRecord, b: RunRecord, tol: float = 1e-9) -> tuple[str, ...]:
+    """The measured numbers on which two records of the same run disagree, as text."""
     out = []
-    for name in ("accuracy", "entropy", "validation_accuracy", "noisy_accuracy", "adversarial_accuracy"):
+    for name in ("accuracy", "entropy", "validation_accuracy"):
         x, y = getattr(a, name), getattr(b, name)
-        if isinstance(x, dict) or isinstance(y, dict):
-            same = set(x) == set(y) and all(abs(x[k] - y[k]) <= tol for k in x)
-        elif x is None or y is None:
-            same = x is y
-        else:
-            same = abs(x - y) <= tol
-        if not same:
-            shown = (lambda v: f"{v:.4f}") if not isinstance(x, dict) and x is not None and y is not None else str
-            out.append(f"{name} {shown(x)} vs {shown(y)}")
+        if (x is None) != (y is None) or (x is not None and abs(x - y) > tol):
+            out.append(f"{name} {'-' if x is None else f'{x:.4f}'} vs {'-' if y is None else f'{y:.4f}'}")
+    for name in ("noisy_accuracy", "adversarial_accuracy"):
+        x, y = getattr(a, name), getattr(b, name)
+        if set(x) != set(y) or any(abs(x[k] - y[k]) > tol for k in x):
+            out.append(f"{name} {x} vs {y}")
     return tuple(out)
 
 
@@ -428,20 +455,26 @@ def merge(results: Sequence[BenchmarkResult], sources: Sequence[str] | None = No
             else:
                 runs[key] = (record, source)
     settings = sorted(records, key=lambda s: (s.dataset, s.classes, s.grid or 0, s.model, -len(records[s]), repr(s)))
+    plain = [_label(s, settings) for s in settings]
+    labels = list(plain)
+    for i, label in enumerate(plain):  # parts that read alike but differ: never two groups under one label
+        same = [j for j, other in enumerate(plain) if other == label]
+        if len(same) > 1:
+            labels[i] = f"{label} · setting {same.index(i) + 1} of {len(same)}"
     return [
         Group(
             setting=s,
-            label=_label(s, settings),
+            label=label,
             records=tuple(r for r, _ in records[s].values()),
             sources=tuple(group_sources[s]),
             duplicates=tuple(duplicates.get(s, ())),
         )
-        for s in settings
+        for s, label in zip(settings, labels)
     ]
 
 
 def _label(setting: Setting, settings: list[Setting]) -> str:
-    """Dataset, class pair, grid and model, then whatever tells this setting apart from the
+    """Dataset, classes, grid and model, then whatever tells this setting apart from the
     others that share those: ``digits 0,1 · grid 3 · readout(layers=1) · lr 0.01``."""
     parts = setting.parts()
     base = [parts[name] for name in ALWAYS_LABELLED]
@@ -483,8 +516,8 @@ def rank_group(group: Group, rank_by: str = "accuracy") -> RankedGroup:
 
 
 def leaderboard(paths: Sequence[str | os.PathLike], rank_by: str = "accuracy") -> list[RankedGroup]:
-    """Load, merge and rank result files: what ``qenc-bench report`` shows (for notebooks too)."""
+    """Load, merge and rank result files and sweep stores: what ``qenc-bench report`` shows
+    (for notebooks too)."""
     if not paths:
         raise ConfigError("give at least one result file")
-    sources = [str(p) for p in paths]
-    return [rank_group(g, rank_by) for g in merge(load_results(paths), sources)]
+    return [rank_group(g, rank_by) for g in merge(*load_sources(paths))]

@@ -1,8 +1,9 @@
 """A leaderboard as Markdown and as one self-contained HTML page (inline CSS, plots as
 base64 PNG, no external URL), from ranked groups (:func:`qenc_bench.report.rank_group`).
 
-matplotlib is imported inside :func:`html_page` only, through its object-oriented API (no
-pyplot, no global backend switch), so Markdown and the CLI's start stay light.
+matplotlib is imported only when a plot is drawn, through its object-oriented API (a
+``Figure`` rendered by Agg: no pyplot, no global backend switch), so Markdown and the CLI's
+start stay light.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ LEGEND: tuple[tuple[str, str], ...] = (
     ("rank", "position by the ranking metric. '=' marks a shared rank: the encoder's 95% confidence interval "
              "overlaps the one ranked just above it, so the data cannot order them. '?' marks a provisional rank: "
              "some encoder has a single seed, hence no interval."),
-    ("test accuracy", "accuracy of the sign of the readout qubit's ⟨Z⟩ on the held-out test split; mean ± sample standard deviation "
-                      "over seeds."),
+    ("test accuracy", "accuracy of the sign of the readout qubit's ⟨Z⟩ (one-vs-rest: of the class whose model "
+                      "outputs the most) on the held-out test split; mean ± sample standard deviation over seeds."),
     ("95% CI", "95% confidence interval of the mean test accuracy (Student's t, n - 1 degrees of freedom)."),
     ("entropy", "von Neumann entropy in bits of the readout qubit's reduced state after the trained circuit, "
                 "mean over test samples; mean ± standard deviation over seeds. Lower is ranked better."),
@@ -98,8 +99,10 @@ def robustness_levels_table(ranked: RankedGroup) -> tuple[list[str], list[list[s
 
 def seed_ranges(seeds: Sequence[int]) -> str:
     """``0-2, 10-12`` for [0, 1, 2, 10, 11, 12]."""
+    if not seeds:
+        return "none"
     out, seeds = [], sorted(seeds)
-    start = prev = seeds[0] if seeds else None
+    start = prev = seeds[0]
     for s in [*seeds[1:], None]:
         if s is not None and s == prev + 1:
             prev = s
@@ -368,7 +371,8 @@ def _html_table(headers: list[str], rows: list[list[str]], first: list[bool] | N
     for k, row in enumerate(rows):
         cells = "".join(f'<td class="{text_cols.get(h, "")}">{html.escape(c)}</td>' for h, c in zip(headers, row))
         body.append(f'<tr class="{"first" if first and first[k] else ""}">{cells}</tr>')
-    return f'<div class="scroll"><table class="{css_class}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+    return (f'<div class="scroll"><table class="{css_class}"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
 def html_page(groups: Sequence[RankedGroup], sources: Sequence[str], rank_by: str) -> str:

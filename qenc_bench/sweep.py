@@ -531,7 +531,7 @@ def _dask_outcomes(runs: list[SweepRun], address: str) -> Iterator[tuple[SweepRu
         for run in runs:
             key = f"qenc-bench-{run.run_id}-{uuid.uuid4().hex[:8]}"  # readable on the dashboard, never reused
             futures[client.submit(execute_run, run.config, pure=False, key=key)] = run
-        for future in distributed.as_completed(list(futures)):
+        for future in distributed.as_completed(list(futures), loop=client.loop):
             run = futures.pop(future)
             try:
                 outcome = future.result()

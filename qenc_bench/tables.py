@@ -76,7 +76,8 @@ def robustness_table(result: BenchmarkResult, rank_by: str = "accuracy") -> Tabl
     for label in noise_labels:
         table.add_column(label.replace("depolarizing:", "depol p="), justify="right")
     for label in attack_labels:
-        table.add_column(label.replace(":", " eps="), justify="right")
+        name, eps, *options = label.split(":", 2)
+        table.add_column(f"{name} eps={eps}" + (f" ({options[0]})" if options else ""), justify="right")
     table.add_column("robustness", justify="right", no_wrap=True)
     for s in summaries:
         table.add_row(

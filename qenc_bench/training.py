@@ -19,15 +19,31 @@ from .errors import ConfigError
 from .metrics import accuracy, hinge_loss
 
 
+OPTIMIZERS = ("adam", "cobyla")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
+    """The training budget every encoder of a comparison shares.
+
+    :param optimizer: ``adam`` (minibatch gradients, early stopping) or ``cobyla`` (scipy's
+        gradient-free COBYLA on the full training loss, for hardware, as the ATP paper trained on
+        IBM devices; ``max_iterations`` loss evaluations at most, no early stopping).
+    """
+
     learning_rate: float = 0.05
     max_epochs: int = 100
     patience: int = 10
     batch_size: int = 32
     min_delta: float = 1e-4
+    optimizer: str = "adam"
+    max_iterations: int = 30
 
     def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"unknown optimizer {self.optimizer!r}; choose {' or '.join(OPTIMIZERS)}")
+        if self.max_iterations < 1:
+            raise ConfigError(f"--maxiter must be at least 1, got {self.max_iterations}")
         if self.learning_rate <= 0:
             raise ConfigError(f"learning rate must be positive, got {self.learning_rate}")
         if self.max_epochs < 1 or self.patience < 1 or self.batch_size < 1:
@@ -87,10 +103,15 @@ def train(
 ) -> TrainResult:
     """Train the circuit's weights; returns the best-validation weights and what happened.
 
+    With ``config.optimizer == "cobyla"`` the weights are fitted by :func:`train_cobyla`.
+
     :param batch_features: ``batch_features(batch_indices, weights, rng)`` returns the feature
         rows a minibatch trains on; the default takes ``train_features[batch_indices]``.
         Adversarial training swaps part of each batch for attacked samples here.
     """
+    if config.optimizer == "cobyla":
+        return train_cobyla(circuit, backend, train_features, train_labels, val_features, val_labels,
+                            initial_weights, config)
     weights = np.array(initial_weights, dtype=np.float64)
     optimizer = Adam(config.learning_rate)
     n = len(train_labels)
@@ -128,5 +149,41 @@ def train(
         best_epoch=best[2],
         validation_loss=float(best[0]),
         validation_accuracy=float(best[3]),
+        history=history,
+    )
+
+
+def train_cobyla(
+    circuit: Circuit,
+    backend: Backend,
+    train_features: np.ndarray,
+    train_labels: np.ndarray,
+    val_features: np.ndarray,
+    val_labels: np.ndarray,
+    initial_weights: np.ndarray,
+    config: TrainConfig,
+) -> TrainResult:
+    """Gradient-free training: COBYLA on the mean hinge loss of the whole training split, each
+    evaluation one batched ``expval`` call (on hardware: one job). ``converged`` is COBYLA's
+    own success flag; the epochs field counts loss evaluations."""
+    from scipy.optimize import minimize
+
+    history: dict[str, list[float]] = {"train_loss": []}
+
+    def loss(weights: np.ndarray) -> float:
+        value = hinge_loss(backend.expval(circuit, train_features, weights), train_labels)
+        history["train_loss"].append(value)
+        return value
+
+    result = minimize(loss, np.asarray(initial_weights, dtype=np.float64), method="COBYLA",
+                      options={"maxiter": config.max_iterations, "rhobeg": 0.5})
+    val_out = backend.expval(circuit, val_features, result.x)
+    return TrainResult(
+        weights=np.asarray(result.x),
+        epochs=int(result.nfev),
+        converged=bool(result.success),
+        best_epoch=int(result.nfev),
+        validation_loss=hinge_loss(val_out, val_labels),
+        validation_accuracy=accuracy(val_out, val_labels),
         history=history,
     )

@@ -39,7 +39,10 @@ class PGD(Attack):
 
     def perturb(self, x: np.ndarray, gradient: GradientFn, eps: float, rng: np.random.Generator) -> np.ndarray:
         step = float(self.step) if self.step is not None else 2.5 * eps / self.steps
-        x_adv = project(x + rng.uniform(-eps, eps, size=x.shape), x, eps) if self.random_start else x.copy()
+        x_adv = x.copy()
+        if self.random_start:  # only pixels the model reads (non-zero gradient) start off-centre
+            noise = rng.uniform(-eps, eps, size=x.shape) * (gradient(x) != 0)
+            x_adv = project(x + noise, x, eps)
         for _ in range(self.steps):
             x_adv = project(x_adv + step * np.sign(gradient(x_adv)), x, eps)
         return x_adv
