@@ -4,6 +4,7 @@ The public surface: the hook marker, the spec types plugins register, and the in
 their components implement.
 """
 
+from .attacks import Attack
 from .backends import Backend, Gradients
 from .circuit import Circuit, Op
 from .data import PreparedData, Split
@@ -17,6 +18,7 @@ from .specs import AttackSpec, BackendSpec, Capabilities, DatasetSpec, EncoderSp
 __version__ = "0.1.0"
 
 __all__ = [
+    "Attack",
     "AttackSpec",
     "Backend",
     "BackendSpec",

@@ -181,5 +181,14 @@ def list_components(kind, disable_plugins) -> None:
         click.echo(f"{e.spec.name:<16} {e.spec.description}  [{e.plugin}]")
 
 
+from .commands_report import report, show  # noqa: E402  (click only; the work is imported lazily)
+
+from .commands_sweep import sweep, sweep_export  # noqa: E402
+
+main.add_command(report)
+main.add_command(show)
+main.add_command(sweep)
+main.add_command(sweep_export)
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -6,7 +6,6 @@ Heavy imports stay inside the commands, so ``qenc-bench --help`` stays fast.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import click
 
 SHOWN_FAILURES = 5
+OTHER_RUNS = "another sweep file, changed options or another qenc-bench version"
 
 
 @click.command()
@@ -21,7 +21,7 @@ SHOWN_FAILURES = 5
 @click.option("--store", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Results store directory (default sweep-results/<SWEEP stem>/).")
 @click.option("--workers", type=int, default=None,
-              help="Local worker processes, one BLAS thread each (default: the CPU count).")
+              help="Local worker processes, one BLAS thread each (default: the CPUs this process may use).")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Run on a Dask cluster, e.g. tcp://HOST:8786, instead of local processes (needs qenc-bench[dask]).")
 @click.option("--resume/--no-resume", default=True, show_default=True,
@@ -30,13 +30,14 @@ SHOWN_FAILURES = 5
 @click.option("--data-dir", default=None, type=click.Path(file_okay=False),
               help="Where dataset files are; overrides the sweep file's data_dir (else $QENC_BENCH_DATA).")
 @click.option("--check/--no-check", default=True, show_default=True,
-              help="Load every dataset and class pair here before any run (--no-check when only the cluster sees the data).")
+              help="Load every dataset and class pair here before any run "
+                   "(--no-check when only the cluster's workers see the data).")
 @click.option("--dry-run", is_flag=True, help="Say which runs would run, and run nothing.")
 def sweep(spec_file, store, workers, scheduler, resume, rerun, data_dir, check, dry_run) -> None:
     """Run every dataset x class pair x encoder x seed of SWEEP.toml into a resumable store."""
     from rich.console import Console
 
-    from .sweep import SweepInterrupted, default_store, load_spec, run_sweep
+    from .sweep import SweepInterrupted, default_store, default_workers, load_spec, run_sweep
 
     spec = load_spec(spec_file, data_dir=data_dir)
     store = store if store is not None else default_store(spec)
@@ -44,8 +45,10 @@ def sweep(spec_file, store, workers, scheduler, resume, rerun, data_dir, check, 
         _dry_run(spec, store, resume=resume, rerun=rerun)
         return
     console = Console(stderr=True)
-    where = f"the Dask cluster at {scheduler}" if scheduler else f"{workers or os.cpu_count()} local processes"
-    click.echo(f"sweep {spec_file}: {len(spec.runs())} runs on {where}, store {store}", err=True)
+    where = f"the Dask cluster at {scheduler}" if scheduler else f"{workers or default_workers()} local processes"
+    others = _other_runs(spec, store)
+    click.echo(f"sweep {spec_file}: {len(spec.runs())} runs on {where}, store {store}"
+               + (f" ({others} other runs in it: {OTHER_RUNS})" if others else ""), err=True)
     try:
         with _progress(console) as report:
             outcome = run_sweep(spec, store, workers, scheduler, resume, rerun, report, check=check)
@@ -62,8 +65,8 @@ def sweep(spec_file, store, workers, scheduler, resume, rerun, data_dir, check, 
     if outcome.failed:
         for failure in outcome.failed[:SHOWN_FAILURES]:
             error = failure.error
-            click.echo(f"failed: {failure.run_id}: {error['type']}: {error['message'].splitlines()[0] if error['message'] else ''}",
-                       err=True)
+            first_line = (error["message"].splitlines() or [""])[0]
+            click.echo(f"failed: {failure.run_id}: {error['type']}: {first_line}", err=True)
         more = len(outcome.failed) - SHOWN_FAILURES
         if more > 0:
             click.echo(f"... and {more} more", err=True)
@@ -109,8 +112,17 @@ def _dry_run(spec, store: Path, *, resume: bool, rerun: bool) -> None:
         state = states[run.run_id]
         if rerun or state != "ok":
             click.echo(f"would run  {run.run_id}  ({run.label}{', failed before' if state == 'failed' else ''})")
+    others = _other_runs(spec, store)
+    if others:
+        click.echo(f"the store also holds {others} runs not in this sweep ({OTHER_RUNS})")
     if not resume and not rerun and (counts["ok"] or counts["failed"]):
         click.echo("(without --resume or --rerun the sweep would refuse this store)")
+
+
+def _other_runs(spec, store: Path) -> int:
+    """Run files in the store whose id is not one of this sweep's runs."""
+    ids = {run.run_id for run in spec.runs()}
+    return sum(path.stem not in ids for path in (store / "runs").glob("*.json"))
 
 
 @click.command(name="sweep-export")

@@ -20,8 +20,8 @@ class RawDataset:
         ``(samples, labels)``. Images are ``(N, H, W)`` grey or ``(N, H, W, 3)`` RGB; tabular
         data is ``(N, d)``. Labels are integer class indices ``(N,)``.
     :param class_names: name of each class index.
-    :param max_value: the value that maps to 1.0 when scaling to [0, 1] (255 for uint8
-        images); ``None`` scales each feature by its training min and max (tabular data).
+    :param max_value: for images, the value that maps to 1.0 when scaling to [0, 1] (255 for
+        uint8 images). Tabular data is always scaled by each feature's training min and max.
     :param modality: ``"image"`` or ``"tabular"``.
     """
 
@@ -36,6 +36,8 @@ class RawDataset:
     def __post_init__(self) -> None:
         if "train" not in self.splits:
             raise ValueError(f"dataset {self.name!r} has no 'train' split")
+        if self.modality == "image" and not self.max_value:
+            raise ValueError(f"dataset {self.name!r}: images need max_value (the value that maps to 1.0)")
         for split, (x, y) in self.splits.items():
             if len(x) != len(y):
                 raise ValueError(f"{self.name} {split}: {len(x)} samples but {len(y)} labels")

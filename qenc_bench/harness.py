@@ -163,6 +163,7 @@ class _Trainer:
     def fit(self, encoder: Encoder, initial_weights: np.ndarray | None = None, max_epochs: int | None = None,
             patience: int | None = None) -> tuple[Circuit, TrainResult, str]:
         circuit = self.model.build(encoder)
+        self.backends[self.config.backend].check(circuit)  # the evaluator must run it: fail before training
         backend = self.train_backend(circuit)
         x_train = encoder.transform(self.data.train.x)
         x_val = encoder.transform(self.data.validation.x)
@@ -428,7 +429,7 @@ def _run_one(name, spec, config: CompareConfig, data: PreparedData, trainer: _Tr
         gradient_method = f"{gradient_method} on {attack_backend.name}"
     t3 = time.perf_counter()
     info = encoder.info()
-    info["trainings"] = info.get("trainings", 0)
+    info["trainings"] = info.get("trainings", context.trainings)
     return RunRecord(
         dataset=config.dataset,
         classes=data.classes,

@@ -66,9 +66,17 @@ def get_plugin_manager(
         pm.set_blocked(name)
     if load_entrypoints:
         for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-            if pm.is_blocked(ep.name) or pm.get_plugin(ep.name) is not None:
-                continue
             dist = f"{ep.dist.name} {ep.dist.version}" if ep.dist else "unknown distribution"
+            if pm.is_blocked(ep.name):
+                continue
+            if pm.get_plugin(ep.name) is not None:
+                other = " ".join(pm.distribution_of(ep.name))
+                if other == dist:  # the same distribution seen twice on the path
+                    continue
+                raise PluginLoadError(
+                    f"two plugins are named {ep.name!r}: one from {other} and one from {dist}; "
+                    f"rename the entry point of one, or disable it with --disable-plugin {ep.name}"
+                )
             try:
                 plugin = ep.load()
             except Exception as exc:  # an import error of someone else's code: name it

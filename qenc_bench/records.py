@@ -108,12 +108,9 @@ class BenchmarkResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BenchmarkResult:
-        version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise ResultFileError(
-                f"result schema version {version!r} is not supported (this qenc-bench reads version "
-                f"{SCHEMA_VERSION}); re-run the comparison or use the qenc-bench release that wrote it"
-            )
+        from .report import upgrade  # report imports records: a local import
+
+        data = upgrade(data)  # older schema versions are migrated; newer ones are refused
         return cls(
             config=data["config"],
             records=tuple(RunRecord.from_dict(r) for r in data["records"]),
@@ -141,17 +138,10 @@ class BenchmarkResult:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> BenchmarkResult:
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise ResultFileError(f"result file {path} does not exist") from None
-        except json.JSONDecodeError as exc:
-            raise ResultFileError(f"result file {path} is not valid JSON ({exc})") from None
-        try:
-            return cls.from_dict(data)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ResultFileError(f"result file {path} does not match the result schema: {exc}") from None
+        """Read, migrate and validate a result file (errors name the file, record and field)."""
+        from .report import load_result
+
+        return load_result(path)
 
 
 def check_writable(path: Path, *, force: bool) -> None:

@@ -144,7 +144,8 @@ class ResultStore:
         store = cls(root)
         marker = store.root / MARKER
         if store.root.exists() and not marker.exists() and any(store.root.iterdir()):
-            raise ResultFileError(f"{store.root} is a non-empty directory but not a qenc-bench store; choose another --store")
+            raise ResultFileError(
+                f"{store.root} is a non-empty directory but not a qenc-bench store; choose another --store")
         store.runs_dir.mkdir(parents=True, exist_ok=True)
         if not marker.exists():
             write_json_atomic(marker, {"kind": STORE_KIND, "schema_version": STORE_SCHEMA_VERSION})

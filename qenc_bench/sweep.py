@@ -302,6 +302,14 @@ class SweepInterrupted(KeyboardInterrupt):
         self.outcome = outcome
 
 
+def default_workers() -> int:
+    """The CPUs this process may run on (a container's or a batch job's share), else all."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
 def default_store(spec: SweepSpec) -> Path:
     return Path("sweep-results") / spec.name
 
@@ -358,7 +366,7 @@ def run_sweep(
 
     :param spec: a :class:`SweepSpec` or the path of a sweep TOML file.
     :param store: the results store directory (default ``sweep-results/<spec name>``).
-    :param workers: local worker processes (default ``os.cpu_count()``); each gets one BLAS thread.
+    :param workers: local worker processes (default :func:`default_workers`), one BLAS thread each.
     :param scheduler: a Dask scheduler address (``tcp://HOST:8786``) to run on instead.
     :param resume: skip runs with a success in the store (failed and missing ones run).
     :param rerun: run every run again, overwriting the store's files.
@@ -391,7 +399,7 @@ def run_sweep(
         if scheduler is not None:
             stream = _dask_outcomes(pending, scheduler)
         else:
-            stream = _local_outcomes(pending, min(workers or os.cpu_count() or 1, len(pending)))
+            stream = _local_outcomes(pending, min(workers or default_workers(), len(pending)))
         try:
             with closing(stream):
                 for run, result in stream:
@@ -438,7 +446,9 @@ def execute_run(config: CompareConfig) -> dict[str, Any]:
 
 
 def _failure(exc: BaseException, text: str, elapsed: float | None = None) -> dict[str, Any]:
-    kind = type(exc).__qualname__ if type(exc).__module__ == "builtins" else f"{type(exc).__module__}.{type(exc).__qualname__}"
+    kind = type(exc).__qualname__
+    if type(exc).__module__ != "builtins":
+        kind = f"{type(exc).__module__}.{kind}"
     return {"status": FAILED, "error": {"type": kind, "message": str(exc), "traceback": text}, "elapsed": elapsed,
             "host": socket.gethostname()}
 
