@@ -48,13 +48,18 @@ class Backend(ABC):
     def expval(self, circuit: Circuit, features: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """``<Z_readout>`` for each row of ``features`` (N, F): an array (N,)."""
 
+    def check_noise(self, circuit: Circuit) -> None:
+        """Refuse, before anything runs, a noisy evaluation this backend cannot do."""
+        if not self.capabilities.noise:
+            raise IncompatibleComponentsError(f"backend {self.name!r} does not simulate noise; use --backend aer")
+
     def noisy_expval(
         self, circuit: Circuit, features: np.ndarray, weights: np.ndarray, noise: Depolarizing
     ) -> np.ndarray:
         """``<Z_readout>`` under ``noise`` (convention in :mod:`qenc_bench.noise`). Backends
         with ``capabilities.noise`` override this."""
         raise IncompatibleComponentsError(
-            f"backend {self.name!r} does not simulate noise; use --backend aer (or pennylane with device=default.mixed)"
+            f"backend {self.name!r} does not simulate noise; use --backend aer (or pennylane, up to 8 qubits)"
         )
 
     def expval_vjp(

@@ -43,6 +43,24 @@ def _classes(ctx, param, value: str) -> tuple[int, ...]:
     return classes
 
 
+def _backend_options(device: str | None, shots: int | None, pairs: tuple[str, ...]) -> dict:
+    from .attacks import _option_value
+
+    options: dict = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--backend-option")
+        options[key.strip().replace("-", "_")] = _option_value(value.strip())
+    if device is not None:
+        options["device"] = device
+    if shots is not None:
+        if shots < 1:
+            raise click.BadParameter(f"must be at least 1, got {shots}", param_hint="--shots")
+        options["shots"] = shots
+    return options
+
+
 def _grid(ctx, param, value: str) -> int | str | None:
     if value.lower() in ("none", "auto"):
         return None if value.lower() == "none" else "auto"
@@ -71,6 +89,9 @@ def main() -> None:
 @click.option("--train-size", default=400, show_default=True, type=int, help="Training samples (balanced).")
 @click.option("--test-size", default=200, show_default=True, type=int, help="Test samples (balanced).")
 @click.option("--backend", default="pennylane", show_default=True, help="Backend that evaluates the trained models.")
+@click.option("--device", default=None, help="Backend device (pennylane: default.qubit|lightning.qubit; ibm: e.g. FakeSherbrooke).")
+@click.option("--shots", default=None, type=int, help="Shots per expectation value (aer, ibm); default exact where possible.")
+@click.option("--backend-option", "backend_option", multiple=True, help="KEY=VALUE passed to the backend. Repeatable.")
 @click.option("--train-backend", default="auto", show_default=True, help="Backend that trains ('auto': exact when the circuit allows, else --backend).")
 @click.option("--noise", default=None, help="Also evaluate under noise, e.g. depolarizing:0.03,0.05,0.10.")
 @click.option("--attack", "attacks", multiple=True,
@@ -95,7 +116,8 @@ def main() -> None:
               type=click.Choice(["accuracy", "entropy", "robustness", "overall"]),
               help="Metric to rank by ('overall': mean rank over the metrics every encoder has).")
 @click.option("--disable-plugin", "disable_plugins", multiple=True, help="Entry-point name of a plugin not to load.")
-def compare(encoders, dataset, classes, seeds, seed, grid, train_size, test_size, backend, train_backend,
+def compare(encoders, dataset, classes, seeds, seed, grid, train_size, test_size, backend, device, shots,
+            backend_option, train_backend,
             noise, attacks, adversarial_training, adversarial_ratio, model, layers, lr, epochs, patience, batch_size, optimizer, maxiter, atp_optimizer, data_dir, out, force, rank_by,
             disable_plugins) -> None:
     """Train and evaluate encoders on one dataset and print a ranking."""
@@ -116,6 +138,7 @@ def compare(encoders, dataset, classes, seeds, seed, grid, train_size, test_size
     config = CompareConfig(
         encoders=names, dataset=dataset, classes=classes, seeds=seeds, seed=seed, grid=grid,
         train_size=train_size, test_size=test_size, backend=backend, train_backend=train_backend,
+        backend_options=_backend_options(device, shots, backend_option),
         noise=tuple(n.p for n in parse_noise(noise)) if noise else (),
         attacks=tuple(parse_attack(a) for a in attacks),
         adversarial_training=parse_attack(adversarial_training) if adversarial_training else None,

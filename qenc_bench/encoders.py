@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .circuit import Op
+from .circuit import Circuit, Op
 from .data import Split
 
 
@@ -36,6 +36,10 @@ class FitContext:
     :param final: an encoder that already trained its final model (ATP's chosen candidate)
         sets it to that :class:`~qenc_bench.training.TrainResult`; the harness then does not
         train again.
+    :param training_plan: ``training_plan(candidate)`` returns the :class:`TrainingPlan` the
+        harness would follow to train the run's model for a candidate, for an encoder that
+        trains candidates itself (ATP's ``joint`` search), or ``None`` when the training
+        cannot be reproduced from a plan (adversarial training). No training happens.
     """
 
     seed: int
@@ -46,6 +50,35 @@ class FitContext:
     trainings: int = 0
     final: Any = None
     notes: dict[str, Any] = field(default_factory=dict)
+    training_plan: Callable[[Encoder], TrainingPlan | None] | None = None
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """How the harness trains the run's model for one candidate encoder: everything needed
+    to reproduce :func:`~qenc_bench.training.train` outside the harness.
+
+    One binary model per entry of the tuples: one for two classes, one per class for
+    one-vs-rest (class c against the rest, labels ``y == c``).
+
+    :param circuit: the model's circuit for the candidate.
+    :param backend: the backend that would train it.
+    :param config: the run's :class:`~qenc_bench.training.TrainConfig`.
+    :param initial_weights: each binary model's initial weights.
+    :param rngs: each binary model's generator, in the state after drawing its initial
+        weights: the one that shuffles its minibatches (fresh objects: using them does not
+        disturb the harness).
+    :param train_labels: each binary model's training labels in {0, 1}.
+    :param validation_labels: each binary model's validation labels in {0, 1}.
+    """
+
+    circuit: Circuit
+    backend: Any
+    config: Any
+    initial_weights: tuple[np.ndarray, ...]
+    rngs: tuple[np.random.Generator, ...]
+    train_labels: tuple[np.ndarray, ...]
+    validation_labels: tuple[np.ndarray, ...]
 
 
 class Encoder(ABC):

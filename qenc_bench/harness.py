@@ -20,7 +20,7 @@ from .backends import Backend
 from .circuit import Circuit
 from .data import PreparedData, prepare
 from .datasets import resolve_data_dir
-from .encoders import Encoder, FitContext
+from .encoders import Encoder, FitContext, TrainingPlan
 from .errors import ConfigError, IncompatibleComponentsError
 from .metrics import accuracy
 from .model import Model
@@ -53,6 +53,8 @@ class CompareConfig:
         fraction ``adversarial_ratio`` of every minibatch is replaced by its attacked version,
         computed against the current weights.
     :param encoder_options: per encoder name, keyword options for its factory.
+    :param backend_options: keyword options for the evaluation backend's factory (``device``,
+        ``shots``, ...); the training backend gets them too when it is the same backend.
     """
 
     encoders: tuple[str, ...] = ("atp", "angle")
@@ -65,6 +67,7 @@ class CompareConfig:
     test_size: int = 200
     validation_size: int | None = None
     backend: str = "pennylane"
+    backend_options: dict[str, Any] = field(default_factory=dict)
     train_backend: str = AUTO
     model: str = "readout"
     layers: int = 1
@@ -163,7 +166,10 @@ class _Trainer:
     def fit(self, encoder: Encoder, initial_weights: np.ndarray | None = None, max_epochs: int | None = None,
             patience: int | None = None) -> tuple[Circuit, TrainResult, str]:
         circuit = self.model.build(encoder)
-        self.backends[self.config.backend].check(circuit)  # the evaluator must run it: fail before training
+        evaluator = self.backends[self.config.backend]
+        evaluator.check(circuit)  # the evaluator must run it (and its noise): fail before training
+        if self.config.noise:
+            evaluator.check_noise(circuit)
         backend = self.train_backend(circuit)
         x_train = encoder.transform(self.data.train.x)
         x_val = encoder.transform(self.data.validation.x)
@@ -242,10 +248,31 @@ class _Trainer:
             model_outputs(backend, circuit, candidate.transform(self.data.validation.x), weights), self.data.validation.y
         )
 
+    def training_plan(self, candidate: Encoder) -> TrainingPlan | None:
+        """What :meth:`_train` would do for a candidate (same circuit, backend, budget, initial
+        weights, generators and labels), for an encoder that trains candidates itself; ``None``
+        under adversarial training, whose minibatches depend on the harness's attacks."""
+        if self.config.adversarial_training is not None:
+            return None
+        circuit = self.model.build(candidate)
+        self.backends[self.config.backend].check(circuit)
+        backend = self.train_backend(circuit)
+        y_train, y_val = self.data.train.y, self.data.validation.y
+        if self.n_classes == 2:
+            seeds, labels = [self.seed], [(y_train, y_val)]
+        else:
+            seeds = [[self.seed, c] for c in range(self.n_classes)]
+            labels = [((y_train == c).astype(np.int64), (y_val == c).astype(np.int64)) for c in range(self.n_classes)]
+        rngs = [np.random.default_rng(s) for s in seeds]
+        weights = [np.asarray(self.model.init_weights(circuit, rng), dtype=np.float64) for rng in rngs]
+        return TrainingPlan(circuit=circuit, backend=backend, config=self.config.training,
+                            initial_weights=tuple(weights), rngs=tuple(rngs),
+                            train_labels=tuple(t for t, _ in labels), validation_labels=tuple(v for _, v in labels))
+
     def context(self, seed: int) -> FitContext:
         return FitContext(seed=seed, score=self.score, train=self.train_candidate,
                           validation_accuracy=self.validation_accuracy,
-                          restrict_weights=self.model.restrict_weights)
+                          restrict_weights=self.model.restrict_weights, training_plan=self.training_plan)
 
 
 def _check_input_gradients(registry: Registry, config: CompareConfig, backend_specs: dict) -> None:
@@ -353,7 +380,13 @@ def run(plan: Plan, progress: Progress | None = None) -> BenchmarkResult:
         advances its progress bar with it); there are ``plan.runs`` runs.
     """
     config, specs = plan.config, plan.specs
-    backends = {name: spec.factory() for name, spec in specs["backends"].items()}
+    backends = {}
+    for name, spec in specs["backends"].items():
+        options = config.backend_options if name == config.backend else {}
+        try:
+            backends[name] = spec.factory(**options)
+        except TypeError as exc:
+            raise ConfigError(f"backend {name!r} does not take these options: {exc}") from None
     for name, backend in backends.items():
         backend.name = name
     evaluator = backends[config.backend]

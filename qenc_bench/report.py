@@ -96,6 +96,7 @@ CONFIG_FIELDS: dict[str, tuple[FieldType, bool]] = {
     "adversarial_training": (optional(OBJECT), False),
     "adversarial_ratio": (FRACTION, False),
     "encoder_options": (mapping_of(OBJECT, "objects"), False),
+    "backend_options": (OBJECT, False),
     "disable_plugins": (list_of(STRING, "strings"), False),
 }
 

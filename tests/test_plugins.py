@@ -17,7 +17,7 @@ from qenc_bench.specs import SPEC_TYPES, AttackSpec, BackendSpec, Capabilities
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 
-BUILTIN_PLUGINS = {"datasets", "encoders", "pennylane", "exact", "models", "attacks"}
+BUILTIN_PLUGINS = {"datasets", "encoders", "pennylane", "exact", "models", "attacks", "aer"}
 BUILTIN_COMPONENTS = {
     ("dataset", "digits"): "datasets",
     ("dataset", "mnist"): "datasets",
@@ -25,6 +25,7 @@ BUILTIN_COMPONENTS = {
     ("encoder", "atp"): "encoders",
     ("backend", "pennylane"): "pennylane",
     ("backend", "exact"): "exact",
+    ("backend", "aer"): "aer",
     ("model", "readout"): "models",
     ("model", "hea"): "models",
     ("model", "reuploading"): "models",

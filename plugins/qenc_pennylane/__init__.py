@@ -5,7 +5,7 @@ from __future__ import annotations
 from qenc_bench import BackendSpec, Capabilities, hookimpl
 
 CAPABILITIES = Capabilities(
-    gradients=True, input_gradients=True, noise=False, entropy=True, shots=False, max_qubits=20
+    gradients=True, input_gradients=True, noise=True, entropy=True, shots=False, max_qubits=20
 )
 
 
@@ -21,7 +21,7 @@ def qenc_bench_register_backends(register):
         BackendSpec(
             name="pennylane",
             factory=_build,
-            description="PennyLane default.qubit statevector, parameter broadcasting, backprop gradients",
+            description="PennyLane statevector (default.qubit: broadcasting, backprop); noise on default.mixed up to 8 qubits",
             capabilities=CAPABILITIES,
         )
     )

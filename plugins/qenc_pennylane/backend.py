@@ -9,6 +9,7 @@ import pennylane as qml
 from autograd import make_vjp
 
 from qenc_bench import Backend, Circuit, Gradients
+from qenc_bench.errors import IncompatibleComponentsError
 
 from . import CAPABILITIES
 
@@ -26,6 +27,10 @@ GATES = {
 
 #: complex amplitudes held at once by a broadcast batch (2^24 = 256 MiB of statevectors)
 AMPLITUDE_BUDGET = 2**24
+#: backprop keeps every intermediate state of a chunk: a smaller budget for gradients
+GRADIENT_AMPLITUDE_BUDGET = 2**20
+#: default.mixed holds 4^n entries per sample; beyond this it is far slower than Aer
+NOISY_MAX_QUBITS = 8
 
 
 #: PennyLane 0.45's autograd path applies a broadcast RX/RY/RZ to an already broadcast state of
@@ -67,7 +72,14 @@ class PennyLaneBackend(Backend):
     input_gradient_method = "backprop"
 
     def __init__(self, device: str = "default.qubit"):
+        if device not in ("default.qubit", "lightning.qubit"):
+            raise IncompatibleComponentsError(
+                f"pennylane device {device!r} is not supported; use default.qubit or lightning.qubit "
+                f"(noise runs on default.mixed automatically)"
+            )
         self.device_name = device
+        # backprop where the device supports it (default.qubit), else the adjoint method
+        self.diff_method = "backprop" if device == "default.qubit" else "adjoint"
         self._qnodes: dict = {}
 
     def _qnode(self, circuit: Circuit, measure: str, wires: tuple[int, ...] = ()):
@@ -81,11 +93,11 @@ class PennyLaneBackend(Backend):
                     return qml.expval(qml.PauliZ(circuit.readout))
                 return qml.density_matrix(wires=list(wires))
 
-            self._qnodes[key] = qml.QNode(body, dev, interface="autograd", diff_method="backprop")
+            self._qnodes[key] = qml.QNode(body, dev, interface="autograd", diff_method=self.diff_method)
         return self._qnodes[key]
 
-    def _chunks(self, circuit: Circuit, n_rows: int):
-        size = max(1, AMPLITUDE_BUDGET >> circuit.n_qubits)
+    def _chunks(self, circuit: Circuit, n_rows: int, budget: int = AMPLITUDE_BUDGET):
+        size = max(1, budget >> circuit.n_qubits)
         return [slice(i, min(i + size, n_rows)) for i in range(0, n_rows, size)]
 
     def expval(self, circuit: Circuit, features: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -112,7 +124,7 @@ class PennyLaneBackend(Backend):
 
             return values, pull_back_constant
         parts = []
-        for c in self._chunks(circuit, len(features)):
+        for c in self._chunks(circuit, len(features), GRADIENT_AMPLITUDE_BUDGET):
             block = features[c]
             if features_grad:
                 def fun(flat, shape=block.shape):
@@ -136,6 +148,20 @@ class PennyLaneBackend(Backend):
             return Gradients(weights=g_w, features=g_f)
 
         return values, pull_back
+
+    def check_noise(self, circuit: Circuit) -> None:
+        if circuit.n_qubits > NOISY_MAX_QUBITS:
+            raise IncompatibleComponentsError(
+                f"backend 'pennylane' simulates noise on default.mixed up to {NOISY_MAX_QUBITS} qubits "
+                f"(about 40 s per sample at 10); this circuit has {circuit.n_qubits}: use --backend aer for noise"
+            )
+
+    def noisy_expval(self, circuit, features, weights, noise):
+        from .mixed import noisy_expval  # default.mixed; mixed imports this module
+
+        self.check(circuit)
+        self.check_noise(circuit)
+        return noisy_expval(circuit, features, weights, noise)
 
     def reduced_density_matrix(self, circuit, features, weights, wires: Sequence[int]) -> np.ndarray:
         self.check(circuit)

@@ -1,0 +1,33 @@
+"""The ``aer`` backend plugin. Qiskit and Qiskit Aer are imported only when the backend is built."""
+
+from __future__ import annotations
+
+from qenc_bench import BackendSpec, Capabilities, hookimpl
+
+#: statevector limit; noisy runs use density matrices and stop at ``NOISY_MAX_QUBITS``
+CAPABILITIES = Capabilities(
+    gradients=True, input_gradients=True, noise=True, entropy=True, shots=True, max_qubits=24
+)
+#: density matrices hold 4^n amplitudes: 4^13 complex128 is 1 GiB per sample in flight
+NOISY_MAX_QUBITS = 13
+
+
+def _build(**options):
+    from .backend import AerBackend
+
+    return AerBackend(**options)
+
+
+@hookimpl
+def qenc_bench_register_backends(register):
+    register(
+        BackendSpec(
+            name="aer",
+            factory=_build,
+            description=(
+                "Qiskit Aer EstimatorV2: statevector, one binding array per batch, parameter-shift "
+                "gradients, depolarizing noise on density matrices, optional shots"
+            ),
+            capabilities=CAPABILITIES,
+        )
+    )
