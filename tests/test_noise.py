@@ -3,6 +3,8 @@ default.mixed, its limits, and the errors for asking a backend without noise."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -128,8 +130,10 @@ def test_bad_noise_string_is_a_config_error(text):
         parse_noise(text)
 
 
-def test_the_exact_backend_refuses_noise_naming_aer():
+def test_a_backend_without_noise_refuses_it_naming_aer():
+    class Clean(ExactReadoutBackend):
+        capabilities = replace(ExactReadoutBackend.capabilities, noise=False)
+
     circuit = readout_circuit(2)
-    features, weights = batch(circuit)
     with pytest.raises(IncompatibleComponentsError, match="aer"):
-        ExactReadoutBackend().noisy_expval(circuit, features, weights, Depolarizing(0.03))
+        Clean().check_noise(circuit)
