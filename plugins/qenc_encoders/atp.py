@@ -18,7 +18,26 @@ threshold optimisers are offered (``optimizer=``):
   validation accuracy of those weights restricted to the mask's qubits (no training); fine-tune
   the ``finetune`` best masks from that warm start for a short budget (``finetune_epochs``,
   default a tenth of the full training's epochs, at least 3); keep the best on validation,
-  the unpruned model included.
+  the unpruned model included;
+- ``joint``: the exhaustive search's answer at about one training's cost. Every distinct mask
+  is trained fully, exactly as ``exact`` trains it (same initial weights, minibatch order,
+  Adam, early stopping; the harness describes that training in a
+  :class:`~qenc_bench.encoders.TrainingPlan`), but all masks at once in ONE vectorised loop.
+  On the readout model with angle encoding the output is in closed form (the ``exact``
+  backend's, see :func:`readout_expval`): a pruned qubit is the full circuit's qubit with its
+  factor c_j forced to 1 (phi_j = 0 and no gradient), so K candidates are K rows of a weight
+  matrix and one minibatch step serves them all. Each candidate keeps its own Adam state,
+  generator and early stopping; the loop ends when the last one stops, and the chosen
+  candidate's training is handed to the harness as the final model (``FitContext.final``), so
+  nothing is trained twice. It selects what ``exact`` selects (equal to rounding). Its cost
+  is one loop's Python overhead plus every candidate's arithmetic: with few pixels (MNIST at
+  3x3: 9 candidates) about half of angle encoding's training on the ``exact`` backend, see
+  ``benchmarks/bench_atp_search.py``; with many pixels the arithmetic dominates and runs are
+  split into successive loops (``max_chunk``). ``info()["search"]`` records the candidates
+  trained, the loop's epochs and minibatch steps. It needs
+  the ``exact`` training backend, Adam, the one-layer ``readout`` model and no adversarial
+  training; otherwise it falls back to ``fallback`` (default ``warm``; ``exact`` keeps the
+  answer at the exhaustive cost), and ``info()["search"]["fallback"]`` says why.
 
 Each optimiser calls an objective that trains only on masks not seen before; the number of
 trainings and the candidates are recorded. Ties in validation accuracy go to the mask with
@@ -28,11 +47,14 @@ fewer qubits.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
-from qenc_bench import FitContext, Split
+from qenc_bench import FitContext, Op, Split
 from qenc_bench.errors import ConfigError
+from qenc_bench.training import TrainResult
 
 from .angle import AngleEncoder
 
@@ -96,16 +118,186 @@ THRESHOLD_OPTIMIZERS: dict[str, Callable[..., float] | None] = {
     "grid": search_grid,
     "lbfgsb": search_lbfgsb,
     "warm": None,  # needs the training context, see ATPEncoder._fit_warm
+    "joint": None,  # needs the harness's training plan, see ATPEncoder._fit_joint
 }
+
+
+# --- the joint search: every candidate mask trained in one vectorised loop ---------------------
+
+
+def readout_expval(angles: np.ndarray, kept: np.ndarray, theta: np.ndarray, phi: np.ndarray) -> np.ndarray:
+    """The readout model on angle-encoded features, in closed form (the ``exact`` backend's):
+    ``<Z> = -Re prod_{j kept} c_j`` with ``c_j = cos(phi_j) + i cos(a_j - theta_j) sin(phi_j)``.
+
+    :param angles: (N, d) the angles ``a = pi x`` of all d pixels.
+    :param kept: (R, d) bool, the qubits of each of R models; a dropped qubit's factor is 1.
+    :param theta: (R, d) IsingXX weights; :param phi: (R, d) IsingZZ weights (entries of
+        dropped qubits are ignored).
+    :returns: (R, N) outputs.
+    """
+    kept = np.asarray(kept, dtype=bool)
+    phi = np.where(kept, phi, 0.0)  # phi_j = 0 makes c_j = 1 exactly
+    z = np.cos(np.asarray(angles)[None, :, :] - np.asarray(theta)[:, None, :])
+    c = np.cos(phi)[:, None, :] + 1j * z * np.sin(phi)[:, None, :]
+    return -np.prod(c, axis=2).real
+
+
+_EPOCH_GATHER_LIMIT = 2**22  # complex numbers (64 MB): larger epochs gather every minibatch
+
+
+@dataclass
+class _RunResult:
+    """One binary model's training in the joint loop (weights in the full d-qubit layout)."""
+
+    theta: np.ndarray
+    phi: np.ndarray
+    epochs: int = 0
+    converged: bool = False
+    best_epoch: int = 0
+    validation_loss: float = np.inf
+    validation_accuracy: float = 0.0
+    history: dict = field(default_factory=lambda: {"train_loss": [], "validation_loss": []})
+
+
+def train_runs_jointly(angles_train: np.ndarray, angles_val: np.ndarray, kept: np.ndarray, theta0: np.ndarray,
+                       phi0: np.ndarray, rngs: list, train_labels: np.ndarray, val_labels: np.ndarray,
+                       config) -> tuple[list[_RunResult], dict]:
+    """Train R binary readout models (one per row of ``kept``) at once, each exactly as
+    :func:`qenc_bench.training.train` would with Adam: its own initial weights, its own
+    generator shuffling its minibatches, its own Adam moments and early stopping on validation
+    hinge loss (best-validation weights kept). Runs that stop leave the loop; it ends with the
+    last one.
+
+    :param angles_train: (N, d), :param angles_val: (M, d): ``pi x`` for all d pixels.
+    :param kept: (R, d) bool; :param theta0, phi0: (R, d) initial weights (full layout).
+    :param rngs: R generators; :param train_labels: (R, N), :param val_labels: (R, M) in {0, 1}.
+    :returns: one result per run, and the loop's cost: ``{"loop_epochs", "minibatch_steps"}``.
+    """
+    kept = np.asarray(kept, dtype=bool)
+    n_runs, d = kept.shape
+    n = angles_train.shape[0]
+    batch = config.batch_size
+    # pixels on the first axis: products over qubits reduce over a leading axis (fast)
+    e_train = np.ascontiguousarray(np.exp(1j * angles_train).T)  # (d, N): e^{i a}
+    e_val = np.ascontiguousarray(np.exp(1j * angles_val).T)
+    results = [_RunResult(theta=np.array(theta0[r], dtype=np.float64), phi=np.where(kept[r], phi0[r], 0.0))
+               for r in range(n_runs)]
+    ids = np.arange(n_runs)  # the active runs
+    weights = np.concatenate([theta0.T, np.where(kept, phi0, 0.0).T]).astype(np.float64)  # (2d, R)
+    grad_mask = np.concatenate([kept.T, kept.T]).astype(np.float64)
+    m, v = np.zeros_like(weights), np.zeros_like(weights)
+    ys_active = 2.0 * np.asarray(train_labels, dtype=np.float64) - 1.0  # rows: the active runs
+    ys_val = 2.0 * np.asarray(val_labels, dtype=np.float64) - 1.0
+    val_positive = ys_val > 0
+    best_loss = np.full(n_runs, np.inf)
+    since_best = np.zeros(n_runs, dtype=int)
+    b1, b2, eps, lr = 0.9, 0.999, 1e-8, config.learning_rate  # qenc_bench.training.Adam's defaults
+    batch_sizes = np.array([min(batch, n - i // batch * batch) for i in range(n)], dtype=np.float64)
+    step = 0
+    loop_epochs = 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for epoch in range(1, config.max_epochs + 1):
+            loop_epochs = epoch
+            n_active = len(ids)
+            orders = np.stack([rngs[r].permutation(n) for r in ids])  # (A, N)
+            rows = np.arange(n_active)[:, None]
+            # this epoch's samples in minibatch order (each minibatch a slice), unless too large
+            gathered = d * n_active * n <= _EPOCH_GATHER_LIMIT
+            if gathered:
+                e_epoch = np.take(e_train, orders.ravel(), axis=1).reshape(d, n_active, n)
+            ys_epoch = ys_active[rows, orders]
+            cot_epoch = -ys_epoch / batch_sizes  # the hinge cotangent where the margin is positive
+            train_loss = np.zeros(n_active)
+            c = np.empty((d, n_active, batch), dtype=complex)
+            for start in range(0, n, batch):
+                stop_at = min(start + batch, n)
+                if stop_at - start != c.shape[2]:
+                    c = np.empty((d, n_active, stop_at - start), dtype=complex)
+                cos_w, sin_w = np.cos(weights), np.sin(weights)
+                sp, cp = sin_w[d:], cos_w[d:]
+                e_batch = e_epoch[:, :, start:stop_at] if gathered else np.take(
+                    e_train, orders[:, start:stop_at].ravel(), axis=1).reshape(d, n_active, stop_at - start)
+                u = e_batch * (cos_w[:d] - 1j * sin_w[:d])[:, :, None]  # e^{i (a - theta)}
+                c.real[...] = cp[:, :, None]  # c_j = cos(phi_j) + i z_j sin(phi_j), z = Re u
+                np.multiply(u.real, sp[:, :, None], out=c.imag)
+                prod = np.multiply.reduce(c, axis=0)  # (A, nb)
+                margin = 1.0 + ys_epoch[:, start:stop_at] * prod.real  # 1 - y f with f = -Re prod
+                active = margin > 0
+                train_loss += np.where(active, margin, 0.0).sum(axis=1)
+                cot = np.where(active, cot_epoch[:, start:stop_at], 0.0)  # d(mean hinge)/df
+                q = (prod * cot)[None] / c  # cot * prod_{k != j} c_k
+                s_re = q.real.sum(axis=2)  # sum_b cot Re(others)
+                s_im = (q.imag * u).sum(axis=2)  # sum_b cot Im(others) e^{i (a - theta)}
+                grad = np.concatenate([sp * s_im.imag, sp * s_re + cp * s_im.real]) * grad_mask
+                if not np.isfinite(grad).all():  # a factor is exactly 0: products without it
+                    q = _products_without_each(c) * cot[None]
+                    s_re, s_im = q.real.sum(axis=2), (q.imag * u).sum(axis=2)
+                    grad = np.concatenate([sp * s_im.imag, sp * s_re + cp * s_im.real]) * grad_mask
+                step += 1
+                m = b1 * m + (1 - b1) * grad
+                v = b2 * v + (1 - b2) * grad * grad
+                weights = weights - lr * (m / (1 - b1**step)) / (np.sqrt(v / (1 - b2**step)) + eps)
+            theta, phi = weights[:d], weights[d:]
+            z = (e_val[:, None, :] * (np.cos(theta) - 1j * np.sin(theta))[:, :, None]).real  # (d, A, M)
+            out = -np.multiply.reduce(np.cos(phi)[:, :, None] + 1j * (z * np.sin(phi)[:, :, None]), axis=0).real
+            val_loss = np.mean(np.maximum(0.0, 1.0 - ys_val[ids] * out), axis=1)
+            val_acc = np.mean((out > 0) == val_positive[ids], axis=1)
+            improved = val_loss < best_loss[ids] - config.min_delta
+            stop = np.zeros(n_active, dtype=bool)
+            for i, r in enumerate(ids):
+                res = results[r]
+                res.epochs = epoch
+                res.history["train_loss"].append(float(train_loss[i] / n))
+                res.history["validation_loss"].append(float(val_loss[i]))
+                if improved[i]:
+                    best_loss[r] = val_loss[i]
+                    res.theta, res.phi = theta[:, i].copy(), phi[:, i].copy()
+                    res.best_epoch, res.validation_loss = epoch, float(val_loss[i])
+                    res.validation_accuracy = float(val_acc[i])
+                    since_best[r] = 0
+                else:
+                    since_best[r] += 1
+                    if since_best[r] >= config.patience:
+                        res.converged = stop[i] = True
+            if stop.all():
+                break
+            if stop.any():  # the stopped runs leave the loop
+                keep = ~stop
+                ids, ys_active = ids[keep], ys_active[keep]
+                weights, m, v, grad_mask = (np.ascontiguousarray(a[:, keep]) for a in (weights, m, v, grad_mask))
+    return results, {"loop_epochs": loop_epochs, "minibatch_steps": step}
+
+
+def _products_without_each(c: np.ndarray) -> np.ndarray:
+    """prod_{k != j} c_k along axis 0 for every j, by prefix and suffix products."""
+    ones = np.ones_like(c[:1])
+    before = np.cumprod(np.concatenate([ones, c[:-1]]), axis=0)
+    after = np.cumprod(np.concatenate([ones, c[:0:-1]]), axis=0)[::-1]
+    return before * after
+
+
+@lru_cache(maxsize=64)
+def _readout_ops(n: int) -> tuple[Op, ...]:
+    """The one-layer readout model's ops on angle encoding of n pixels (weights: XX then ZZ)."""
+    r = n
+    return (Op("X", (r,)), Op("H", (r,)), *(Op("RX", (j,), "feature", j) for j in range(n)),
+            *(Op("IsingXX", (j, r), "weight", j) for j in range(n)),
+            *(Op("IsingZZ", (j, r), "weight", n + j) for j in range(n)), Op("H", (r,)))
 
 
 class ATPEncoder(AngleEncoder):
     """ATP: prune dim pixels (and their qubits) by a validated threshold, then angle-encode.
 
-    :param optimizer: ``exact`` (default), ``grid`` or ``lbfgsb`` (see the module docstring).
+    :param optimizer: ``exact`` (default), ``grid``, ``lbfgsb``, ``warm`` or ``joint`` (see the
+        module docstring).
     :param tau_max: the largest threshold considered (default: the largest breakpoint, so at
         least one pixel is always kept).
     :param tau: a fixed threshold; skips the search (no extra trainings).
+    :param search_options: the optimiser's own: ``grid_points`` (grid), ``fd_step`` and
+        ``maxiter`` (lbfgsb), ``finetune`` and ``finetune_epochs`` (warm), ``fallback`` (joint:
+        the optimiser used where the joint loop does not apply, default ``warm``) and
+        ``max_chunk`` (joint: at most this many complex numbers per minibatch array, pixels x
+        runs x batch size; more runs are trained in successive loops; default 2**18).
     """
 
     name = "atp"
@@ -115,6 +307,10 @@ class ATPEncoder(AngleEncoder):
             raise ConfigError(
                 f"unknown ATP optimizer {optimizer!r}; known: {', '.join(THRESHOLD_OPTIMIZERS)}"
             )
+        fallback = search_options.get("fallback", "warm")
+        if optimizer == "joint" and (fallback not in THRESHOLD_OPTIMIZERS or fallback == "joint"):
+            raise ConfigError(f"unknown ATP fallback optimizer {fallback!r}; known: "
+                              f"{', '.join(o for o in THRESHOLD_OPTIMIZERS if o != 'joint')}")
         super().__init__()
         self.optimizer, self.tau_max, self.tau, self.search_options = optimizer, tau_max, tau, search_options
 
@@ -136,12 +332,19 @@ class ATPEncoder(AngleEncoder):
             self.candidates_.append({"tau": float(tau), "qubits": len(kept), "validation_accuracy": scores[kept]})
             return scores[kept]
 
+        self.search_: dict = {"strategy": self.optimizer}
+        optimizer = self.optimizer
+        if self.tau is None and optimizer == "joint":
+            tau, reason = self._fit_joint(train, validation, context, breakpoints, tau_max)
+            if reason is not None:  # not the model the joint loop computes: another strategy
+                optimizer = self.search_options.get("fallback", "warm")
+                self.search_.update(fallback=optimizer, reason=reason)
         if self.tau is not None:
             tau = float(self.tau)
-        elif self.optimizer == "warm":
+        elif optimizer == "warm":
             tau = self._fit_warm(train, validation, context, breakpoints, tau_max, scores)
-        else:
-            tau = THRESHOLD_OPTIMIZERS[self.optimizer](objective, breakpoints, tau_max, **self.search_options)
+        elif optimizer != "joint":
+            tau = THRESHOLD_OPTIMIZERS[optimizer](objective, breakpoints, tau_max, **self._search_kwargs())
             # among the masks as good as the one found, keep the one with the fewest qubits
             best = max(scores.values())
             for c in sorted(self.candidates_, key=lambda c: (c["qubits"], c["tau"])):
@@ -153,7 +356,7 @@ class ATPEncoder(AngleEncoder):
         self.kept_ = np.flatnonzero(~self.pruned_)
         if len(self.kept_) == 0:
             raise ConfigError(f"ATP threshold tau={tau} prunes every pixel; choose a lower tau")
-        self.trainings_ = context.trainings if self.optimizer == "warm" else len(scores)
+        self.trainings_ = context.trainings if optimizer in ("warm", "joint") else len(scores)
         self.columns = self.kept_  # angle encoding of the kept pixels; pruned ones get no qubit
         return super().fit(train, validation, context)
 
@@ -186,6 +389,115 @@ class ATPEncoder(AngleEncoder):
         scores[("warm",)] = best[0]
         return best[2]
 
+    def _search_kwargs(self) -> dict:
+        return {k: v for k, v in self.search_options.items() if k not in ("fallback", "max_chunk")}
+
+    def _joint_unsupported(self, plan, candidate) -> str | None:
+        """Why the joint loop cannot reproduce the harness's training of a candidate, or None."""
+        if plan is None:
+            return "the harness trains with adversarial batches"
+        if getattr(plan.backend, "name", None) != "exact":
+            return f"the training backend is {getattr(plan.backend, 'name', plan.backend)!r}, not 'exact'"
+        if plan.config.optimizer != "adam":
+            return f"the training optimizer is {plan.config.optimizer!r}, not 'adam'"
+        n = candidate.n_qubits
+        circuit = plan.circuit
+        if circuit.ops != _readout_ops(n) or circuit.readout != n or circuit.n_weights != 2 * n:
+            return "the model is not the one-layer readout model"
+        return None
+
+    def _fit_joint(self, train: Split, validation: Split, context: FitContext, breakpoints, tau_max):
+        """The ``joint`` search; returns (tau, None), or (None, why) when it does not apply."""
+        if context.training_plan is None:
+            return None, "the harness gives no training plan"
+        masks: dict[tuple[int, ...], float] = {}  # kept columns -> lowest tau giving them
+        for tau in candidate_thresholds(breakpoints, tau_max):
+            kept = tuple(np.flatnonzero(~prune_mask(self.maps_, float(tau))).tolist())
+            if kept and kept not in masks:
+                masks[kept] = float(tau)
+        d = train.x.shape[1]
+        entries = []  # (kept, tau, candidate, plan)
+        for kept, tau in masks.items():
+            candidate = AngleEncoder(columns=kept).fit(train, validation, context)
+            plan = context.training_plan(candidate)
+            reason = self._joint_unsupported(plan, candidate)
+            if reason is not None:
+                return None, reason
+            entries.append((kept, tau, candidate, plan))
+        # the closed form must be the training backend's model: check it on the largest candidate
+        kept, _, candidate, plan = max(entries, key=lambda e: len(e[0]))
+        n = len(kept)
+        mask = np.zeros((1, d), dtype=bool)
+        mask[0, list(kept)] = True
+        full = np.zeros((1, d))
+        theta, phi = full.copy(), full.copy()
+        theta[0, list(kept)], phi[0, list(kept)] = plan.initial_weights[0][:n], plan.initial_weights[0][n:]
+        ours = readout_expval(np.pi * validation.x, mask, theta, phi)[0]
+        theirs = plan.backend.expval(plan.circuit, candidate.transform(validation.x), plan.initial_weights[0])
+        if not np.allclose(ours, theirs, rtol=0.0, atol=1e-9):
+            return None, "the closed form disagrees with the training backend"
+
+        # one run per (candidate, binary model); runs are chunked to bound memory on large images
+        runs = [(i, b) for i, e in enumerate(entries) for b in range(len(e[3].rngs))]
+        batch = entries[0][3].config.batch_size
+        chunk = max(1, int(self.search_options.get("max_chunk", 2**18)) // max(1, d * batch))
+        results, cost = {}, {"loop_epochs": 0, "minibatch_steps": 0}
+        for start in range(0, len(runs), chunk):
+            part = runs[start:start + chunk]
+            kept_rows = np.zeros((len(part), d), dtype=bool)
+            theta0, phi0 = np.zeros((len(part), d)), np.zeros((len(part), d))
+            for row, (i, b) in enumerate(part):
+                kept, plan = entries[i][0], entries[i][3]
+                cols = list(kept)
+                kept_rows[row, cols] = True
+                theta0[row, cols] = plan.initial_weights[b][:len(cols)]
+                phi0[row, cols] = plan.initial_weights[b][len(cols):]
+            part_results, part_cost = train_runs_jointly(
+                np.pi * train.x, np.pi * validation.x, kept_rows, theta0, phi0,
+                [entries[i][3].rngs[b] for i, b in part],
+                np.stack([entries[i][3].train_labels[b] for i, b in part]),
+                np.stack([entries[i][3].validation_labels[b] for i, b in part]), entries[0][3].config)
+            results.update(zip(part, part_results))
+            for key in cost:
+                cost[key] += part_cost[key]
+
+        best = None
+        for i, (kept, tau, candidate, plan) in enumerate(entries):
+            result = self._joint_result([results[(i, b)] for b in range(len(plan.rngs))], kept, validation)
+            context.trainings += 1
+            self.candidates_.append({"tau": tau, "qubits": len(kept), "validation_accuracy": result.validation_accuracy,
+                                     "epochs": result.epochs})
+            rank = (result.validation_accuracy, -len(kept), -tau)
+            if best is None or rank > best[0]:
+                best = (rank, tau, result)
+        context.final = best[2]
+        self.search_.update(candidates_trained=len(entries), runs=len(runs), chunks=-(-len(runs) // chunk), **cost)
+        return best[1], None
+
+    def _joint_result(self, runs: list[_RunResult], kept: tuple[int, ...], validation: Split) -> TrainResult:
+        """The candidate's TrainResult as the harness's training would report it."""
+        cols = list(kept)
+        weights = [np.concatenate([r.theta[cols], r.phi[cols]]) for r in runs]
+        if len(runs) == 1:
+            r = runs[0]
+            return TrainResult(weights=weights[0], epochs=r.epochs, converged=r.converged, best_epoch=r.best_epoch,
+                               validation_loss=float(r.validation_loss),
+                               validation_accuracy=float(r.validation_accuracy), history=r.history)
+        d = validation.x.shape[1]  # one-vs-rest: argmax over the k models' outputs
+        mask = np.zeros((len(runs), d), dtype=bool)
+        mask[:, cols] = True
+        outputs = readout_expval(np.pi * validation.x, mask, np.stack([r.theta for r in runs]),
+                                 np.stack([r.phi for r in runs]))
+        return TrainResult(
+            weights=np.stack(weights),
+            epochs=max(r.epochs for r in runs),
+            converged=all(r.converged for r in runs),
+            best_epoch=max(r.best_epoch for r in runs),
+            validation_loss=float(np.mean([r.validation_loss for r in runs])),
+            validation_accuracy=float(np.mean(np.argmax(outputs, axis=0) == validation.y)),
+            history={f"class {c}": r.history["validation_loss"] for c, r in enumerate(runs)},
+        )
+
     def info(self) -> dict:
         return {
             "tau": self.tau_,
@@ -194,5 +506,6 @@ class ATPEncoder(AngleEncoder):
             "pruned_pixels": np.flatnonzero(self.pruned_).tolist(),
             "trainings": self.trainings_,
             "candidates": self.candidates_,
+            "search": self.search_ if self.tau is None else {"strategy": "fixed"},
             "class_average_maps": [m.round(6).tolist() for m in self.maps_],
         }

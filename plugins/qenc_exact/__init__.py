@@ -264,6 +264,7 @@ class ExactReadoutBackend(Backend):
         return values, vjp
 
     def check_noise(self, circuit: Circuit) -> None:
+        super().check_noise(circuit)
         _plan(circuit)  # any circuit of the family: the noisy closed form has no size limit
 
     def noisy_expval(self, circuit: Circuit, features, weights, noise) -> np.ndarray:
