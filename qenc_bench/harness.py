@@ -21,7 +21,7 @@ from .circuit import Circuit
 from .data import PreparedData, prepare
 from .datasets import resolve_data_dir
 from .encoders import Encoder, FitContext, TrainingPlan
-from .errors import ConfigError, IncompatibleComponentsError
+from .errors import ConfigError, IncompatibleComponentsError, UnknownComponentError
 from .metrics import accuracy
 from .model import Model
 from .noise import Depolarizing
@@ -31,6 +31,10 @@ from .training import TrainConfig, TrainResult, train
 
 AUTO = "auto"
 FAST_TRAIN_BACKEND = "exact"
+#: ``--backend auto`` evaluates on the first of these that runs the circuit (and its noise)
+AUTO_EVALUATORS = ("exact", "aer", "pennylane")
+#: ``--train-backend auto`` trains circuits outside the exact family here under ``--backend auto``
+AUTO_TRAIN_FALLBACK = "pennylane"
 
 Progress = Callable[[str], None]
 
@@ -146,6 +150,8 @@ class _Trainer:
         gradient_free = self.config.training.optimizer == "cobyla"
         if name == AUTO and gradient_free:  # COBYLA trains where the model runs (hardware, as the paper)
             name = self.config.backend
+        if name == AUTO and gradient_free:  # --backend auto with COBYLA: where the model is evaluated
+            return self.evaluator(circuit)
         if name == AUTO:
             fast = self.backends.get(FAST_TRAIN_BACKEND)
             if fast is not None:
@@ -154,7 +160,7 @@ class _Trainer:
                     return fast
                 except IncompatibleComponentsError:
                     pass
-            name = self.config.backend
+            name = self.config.backend if self.config.backend != AUTO else AUTO_TRAIN_FALLBACK
         backend = self.backends[name]
         if not backend.capabilities.gradients and not gradient_free:
             raise IncompatibleComponentsError(
@@ -163,13 +169,30 @@ class _Trainer:
         backend.check(circuit)
         return backend
 
+    def evaluator(self, circuit: Circuit) -> Backend:
+        """The backend that evaluates this circuit: ``--backend``, or under ``auto`` the first of
+        :data:`AUTO_EVALUATORS` that runs it (and its noise). Refuses before any training."""
+        names = AUTO_EVALUATORS if self.config.backend == AUTO else (self.config.backend,)
+        errors = []
+        for name in names:
+            backend = self.backends.get(name)
+            if backend is None:
+                continue
+            try:
+                backend.check(circuit)
+                if self.config.noise:
+                    backend.check_noise(circuit)
+                return backend
+            except IncompatibleComponentsError as exc:
+                if self.config.backend != AUTO:
+                    raise
+                errors.append(str(exc))
+        raise IncompatibleComponentsError(f"no installed backend can evaluate this circuit: {'; '.join(errors)}")
+
     def fit(self, encoder: Encoder, initial_weights: np.ndarray | None = None, max_epochs: int | None = None,
             patience: int | None = None) -> tuple[Circuit, TrainResult, str]:
         circuit = self.model.build(encoder)
-        evaluator = self.backends[self.config.backend]
-        evaluator.check(circuit)  # the evaluator must run it (and its noise): fail before training
-        if self.config.noise:
-            evaluator.check_noise(circuit)
+        self.evaluator(circuit)  # the evaluator must run it (and its noise): fail before training
         backend = self.train_backend(circuit)
         x_train = encoder.transform(self.data.train.x)
         x_val = encoder.transform(self.data.validation.x)
@@ -255,7 +278,7 @@ class _Trainer:
         if self.config.adversarial_training is not None:
             return None
         circuit = self.model.build(candidate)
-        self.backends[self.config.backend].check(circuit)
+        self.evaluator(circuit)
         backend = self.train_backend(circuit)
         y_train, y_val = self.data.train.y, self.data.validation.y
         if self.n_classes == 2:
@@ -280,8 +303,9 @@ def _check_input_gradients(registry: Registry, config: CompareConfig, backend_sp
     backend); adversarial training on the training backend. Fail before any training."""
     able = [e.spec.name for e in registry.entries("backend") if e.spec.capabilities.input_gradients]
     hint = f"backends with input gradients: {', '.join(able) or 'none installed'}"
+    evaluators = [n for n in AUTO_EVALUATORS if n in backend_specs] if config.backend == AUTO else [config.backend]
     if config.train_backend == AUTO:
-        candidates = [FAST_TRAIN_BACKEND, config.backend] if FAST_TRAIN_BACKEND in backend_specs else [config.backend]
+        candidates = [n for n in (FAST_TRAIN_BACKEND, *evaluators) if n in backend_specs]
     else:
         candidates = [config.train_backend]
     train_ok = any(backend_specs[name].capabilities.input_gradients for name in candidates)
@@ -290,7 +314,7 @@ def _check_input_gradients(registry: Registry, config: CompareConfig, backend_sp
             f"adversarial training needs input gradients on the training backend "
             f"({', '.join(candidates)}); pass --train-backend with one of the {hint}"
         )
-    if config.attacks and not (train_ok or backend_specs[config.backend].capabilities.input_gradients):
+    if config.attacks and not (train_ok or any(backend_specs[n].capabilities.input_gradients for n in evaluators)):
         raise IncompatibleComponentsError(
             f"attacks need input gradients and neither the training backend ({', '.join(candidates)}) nor "
             f"--backend {config.backend} gives them; {hint}"
@@ -305,7 +329,14 @@ def _resolve(registry: Registry, config: CompareConfig) -> dict[str, Any]:
     unknown_options = set(config.encoder_options) - set(config.encoders)
     if unknown_options:
         raise ConfigError(f"options given for encoder(s) not compared: {', '.join(sorted(unknown_options))}")
-    backend_names = {config.backend}
+    if config.backend == AUTO:
+        if config.backend_options:
+            raise ConfigError("--backend auto picks a backend per circuit: give --device/--shots with a named --backend")
+        backend_names = {name for name in AUTO_EVALUATORS if name in registry.names("backend")}
+        if not backend_names:
+            raise UnknownComponentError("backend", AUTO, registry.names("backend"))
+    else:
+        backend_names = {config.backend}
     if config.train_backend != AUTO:
         backend_names.add(config.train_backend)
     elif FAST_TRAIN_BACKEND in registry.names("backend"):
@@ -313,7 +344,8 @@ def _resolve(registry: Registry, config: CompareConfig) -> dict[str, Any]:
     backend_specs = {name: registry.get("backend", name) for name in backend_names}
     if dataset_spec.modality == "tabular" and config.grid not in ("auto", None):
         raise ConfigError(f"--grid applies to images; dataset {config.dataset!r} is tabular (leave --grid out)")
-    if config.noise and not backend_specs[config.backend].capabilities.noise:
+    evaluators = backend_names if config.backend == AUTO else {config.backend}
+    if config.noise and not any(backend_specs[name].capabilities.noise for name in evaluators):
         able = [e.spec.name for e in registry.entries("backend") if e.spec.capabilities.noise]
         raise IncompatibleComponentsError(
             f"backend {config.backend!r} cannot simulate noise; use --backend "
@@ -389,14 +421,13 @@ def run(plan: Plan, progress: Progress | None = None) -> BenchmarkResult:
             raise ConfigError(f"backend {name!r} does not take these options: {exc}") from None
     for name, backend in backends.items():
         backend.name = name
-    evaluator = backends[config.backend]
     records = []
     for seed in range(config.seed, config.seed + config.seeds):
         data = plan.prepared(seed)
         for name in config.encoders:
             # a trainer (and its cache) per encoder: no encoder's timings borrow another's training
             trainer = _Trainer(plan.model, data, backends, config, seed, specs["attacks"])
-            record = _run_one(name, specs["encoders"][name], config, data, trainer, evaluator, seed)
+            record = _run_one(name, specs["encoders"][name], config, data, trainer, seed)
             records.append(replace(record, dataset_notes=dict(plan.raw.notes)))
             if progress is not None:
                 progress(f"{name} seed {seed}")
@@ -418,8 +449,7 @@ def feature_map_resources(encoder: Encoder) -> dict[str, int]:
             "gates": len(fmap.ops)}
 
 
-def _run_one(name, spec, config: CompareConfig, data: PreparedData, trainer: _Trainer,
-             evaluator: Backend, seed: int) -> RunRecord:
+def _run_one(name, spec, config: CompareConfig, data: PreparedData, trainer: _Trainer, seed: int) -> RunRecord:
     encoder = spec.factory(**config.encoder_options.get(name, {}))
     encoder.name = name
     t0 = time.perf_counter()
@@ -432,7 +462,7 @@ def _run_one(name, spec, config: CompareConfig, data: PreparedData, trainer: _Tr
     else:
         circuit, result, train_backend = trainer.fit(encoder)
     t2 = time.perf_counter()
-    evaluator.check(circuit)
+    evaluator = trainer.evaluator(circuit)
     x_test = encoder.transform(data.test.x)
     outputs = model_outputs(evaluator, circuit, x_test, result.weights)
     entropy = None
@@ -469,7 +499,7 @@ def _run_one(name, spec, config: CompareConfig, data: PreparedData, trainer: _Tr
         encoder=name,
         seed=seed,
         model=trainer.model.label,
-        backend=config.backend,
+        backend=evaluator.name,
         train_backend=train_backend,
         accuracy=predict_accuracy(outputs, data.test.y),
         entropy=entropy,

@@ -111,18 +111,20 @@ def _caption(result: BenchmarkResult, summaries, noise_labels=(), attack_labels=
     if r is None:
         return "no runs"
     sizes = ", ".join(f"{k} {v}" for k, v in r.sizes.items())
-    trained: dict[str, list[str]] = {}
-    for rec in result.records:
-        names = trained.setdefault(rec.train_backend, [])
-        if rec.encoder not in names:
-            names.append(rec.encoder)
-    if len(trained) == 1:
-        training = f"trained on {r.train_backend}"
-    else:
-        training = "trained on " + "; ".join(f"{b} ({', '.join(e)})" for b, e in trained.items())
+    def by_backend(attribute: str) -> str:
+        users: dict[str, list[str]] = {}
+        for rec in result.records:
+            names = users.setdefault(getattr(rec, attribute), [])
+            if rec.encoder not in names:
+                names.append(rec.encoder)
+        if len(users) == 1:
+            return next(iter(users))
+        return "; ".join(f"{b} ({', '.join(e)})" for b, e in users.items())
+
+    training = f"trained on {by_backend('train_backend')}"
     lines = [
         f"entropy: von Neumann entropy in bits of the readout qubit, mean over test samples · samples per seed: "
-        f"{sizes} · {training}, evaluated on {r.backend} · qubits, 2q, depth: the whole circuit"
+        f"{sizes} · {training}, evaluated on {by_backend('backend')} · qubits, 2q, depth: the whole circuit"
     ]
     if any(s.shared for s in summaries):
         lines.append("'=': shared rank, the 95% confidence intervals overlap")
