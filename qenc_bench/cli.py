@@ -207,12 +207,14 @@ def list_components(kind, disable_plugins) -> None:
 
 from .commands_report import report, show  # noqa: E402  (click only; the work is imported lazily)
 
+from .commands_reproduce import reproduce  # noqa: E402
 from .commands_sweep import sweep, sweep_export  # noqa: E402
 
 main.add_command(report)
 main.add_command(show)
 main.add_command(sweep)
 main.add_command(sweep_export)
+main.add_command(reproduce)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -1,0 +1,41 @@
+"""``qenc-bench reproduce``: the ATP paper's grid, run and reported side by side."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.argument("study", type=click.Choice(["atp-paper"]))
+@click.option("--quick/--full", default=True, show_default=True,
+              help="quick: 2 seeds, 200 training / 100 test samples (minutes); full: 5 seeds, 400 / 200.")
+@click.option("--data-dir", default=None, type=click.Path(file_okay=False),
+              help="Where dataset files are (else $QENC_BENCH_DATA, the cache, or a download).")
+@click.option("--out", "out_dir", default="reproduction", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the per-pair results and the reports; an interrupted run resumes from it.")
+@click.option("--dataset", "datasets", multiple=True, help="Only these datasets (repeatable).")
+@click.option("--rerun", is_flag=True, help="Run every pair again, even those with a result.")
+def reproduce(study, quick, data_dir, out_dir, datasets, rerun) -> None:
+    """Reproduce a published comparison and report it beside the paper's numbers."""
+    from pathlib import Path
+
+    from .report import merge, rank_group
+    from .report_html import write_leaderboard, write_text_atomic
+    from .reproduce import html_report, markdown_report
+    from .reproduce import reproduce as run
+
+    out = Path(out_dir)
+    outcome = run(out / "results", quick=quick, data_dir=data_dir, datasets=tuple(datasets) or None,
+                  rerun=rerun, progress=lambda line: click.echo(line, err=True))
+    if not outcome.results:
+        raise click.ClickException("no pair could be run: " + "; ".join(outcome.skipped.values()))
+    write_text_atomic(out / "reproduction.md", markdown_report(outcome, quick))
+    write_text_atomic(out / "reproduction.html", html_report(outcome, quick))
+    sources = [str(out / "results" / f"{k.replace(' ', '-').replace(',', '-')}.json") for k in outcome.results]
+    groups = [rank_group(g, "accuracy") for g in merge(list(outcome.results.values()), sources)]
+    write_leaderboard(groups, sources, "accuracy", markdown=out / "leaderboard.md", html_file=out / "leaderboard.html",
+                      force=True)
+    for key, why in outcome.skipped.items():
+        click.echo(f"skipped {key}: {why}")
+    click.echo(f"wrote {out / 'reproduction.md'}, {out / 'reproduction.html'}, "
+               f"{out / 'leaderboard.md'} and {out / 'leaderboard.html'}")

@@ -1,0 +1,54 @@
+"""`qenc-bench reproduce atp-paper`: the paper's grid, resumable, reported side by side."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from qenc_bench.cli import main
+from qenc_bench.ranking import Stat
+from qenc_bench.reproduce import Cell, paper_grid, paper_tables
+
+
+def test_the_shipped_tables_are_the_papers_grid():
+    tables = paper_tables()
+    assert tables["columns"] == ["angle", "amplitude", "atp", "pca", "sqe"]
+    grid = paper_grid(tables)
+    assert len(grid) == 11
+    assert ("mnist", (0, 1)) in grid and ("pneumoniamnist", (0, 1)) in grid and ("cifar10", (0, 1)) in grid
+    for table in ("accuracy", "entanglement_entropy", "accuracy_depolarizing", "accuracy_fgsm_eps_0.3"):
+        assert len(tables[table]) == 11 and all(len(v) == 5 for v in tables[table].values())
+
+
+def test_a_cell_marks_a_paper_value_outside_our_interval():
+    ours = Stat.of([0.90, 0.92, 0.91])
+    assert Cell("mnist 0,1", "angle", "accuracy (%)", 91.0, ours, 100.0).outside is False
+    assert Cell("mnist 0,1", "angle", "accuracy (%)", 99.0, ours, 100.0).outside is True
+    assert Cell("mnist 0,1", "angle", "accuracy (%)", 99.0, Stat.of([0.9]), 100.0).outside is None
+
+
+@pytest.mark.slow
+def test_reproduce_runs_pneumoniamnist_skips_a_missing_dataset_and_resumes(tmp_path, shared_data):
+    out = tmp_path / "repro"
+    args = ["reproduce", "atp-paper", "--quick", "--data-dir", str(shared_data), "--out", str(out),
+            "--dataset", "pneumoniamnist", "--dataset", "fashion-mnist"]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    assert "skipped fashion-mnist 0,1" in first.stdout  # not in ../shared/data, and downloads are off in tests
+    result = json.loads((out / "results" / "pneumoniamnist-0-1.json").read_text())
+    assert {r["encoder"] for r in result["records"]} == {"angle", "amplitude", "atp", "pca", "sqe"}
+    record = result["records"][0]
+    assert set(record["noisy_accuracy"]) == {"depolarizing:0.03", "depolarizing:0.05", "depolarizing:0.1"}
+    assert set(record["adversarial_accuracy"]) == {"fgsm:0.3"}
+    report = (out / "reproduction.md").read_text()
+    assert "pneumoniamnist 0,1" in report and "paper 81" in report and "Choices where the paper is silent" in report
+    html = (out / "reproduction.html").read_text()
+    assert "http://" not in html and "https://" not in html
+    assert (out / "leaderboard.html").exists()
+    mtime = (out / "results" / "pneumoniamnist-0-1.json").stat().st_mtime_ns
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 0, again.output
+    assert "already done" in again.stderr
+    assert (out / "results" / "pneumoniamnist-0-1.json").stat().st_mtime_ns == mtime
