@@ -431,6 +431,7 @@ def run(plan: Plan, progress: Progress | None = None) -> BenchmarkResult:
             records.append(replace(record, dataset_notes=dict(plan.raw.notes)))
             if progress is not None:
                 progress(f"{name} seed {seed}")
+        _cost_versus_angle([r for r in records if r.seed == seed])
     plugins = plan.registry.plugin_versions() if plan.registry is not None else {}
     return BenchmarkResult(config=config.to_dict(), records=tuple(records), environment=environment(plugins))
 
@@ -438,6 +439,18 @@ def run(plan: Plan, progress: Progress | None = None) -> BenchmarkResult:
 def compare(config: CompareConfig, progress: Progress | None = None, registry: Registry | None = None) -> BenchmarkResult:
     """Plan and run a comparison (what ``qenc-bench compare`` does); for notebooks."""
     return run(plan(config, registry), progress)
+
+
+def _cost_versus_angle(records: list[RunRecord]) -> None:
+    """Each record's wall time (fit, train, evaluate) over angle encoding's on the same split:
+    the overhead the ATP paper reports (about 1.15 for ATP). Only when angle was compared."""
+    angle = next((r for r in records if r.encoder == "angle"), None)
+    if angle is None:
+        return
+    baseline = sum(angle.timings.values())
+    for r in records:
+        if baseline > 0:
+            r.encoder_info["cost_vs_angle"] = sum(r.timings.values()) / baseline
 
 
 def feature_map_resources(encoder: Encoder) -> dict[str, int]:

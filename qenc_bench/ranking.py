@@ -112,6 +112,9 @@ def summarize(records: list[RunRecord] | tuple[RunRecord, ...]) -> list[Summary]
         taus = [r.encoder_info["tau"] for r in runs if "tau" in r.encoder_info]
         if taus:
             extras["tau"] = float(np.mean(taus))
+        costs = [r.encoder_info["cost_vs_angle"] for r in runs if "cost_vs_angle" in r.encoder_info]
+        if costs and name != "angle":
+            extras["cost_vs_angle"] = float(np.mean(costs))
         out.append(
             Summary(
                 encoder=name,

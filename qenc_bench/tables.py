@@ -45,6 +45,8 @@ def ranking_table(result: BenchmarkResult, rank_by: str = "accuracy") -> Table:
         notes = []
         if "tau" in s.extras:
             notes.append(f"tau={s.extras['tau']:.3f}")
+        if "cost_vs_angle" in s.extras:
+            notes.append(f"{s.extras['cost_vs_angle']:.2f}x angle's time")
         if s.unconverged:
             notes.append(f"[yellow]{s.unconverged}/{s.runs} not converged[/]")
         table.add_row(
