@@ -28,15 +28,19 @@ from qenc_bench.harness import CompareConfig, compare
 OPTIMIZERS = ("exact", "lbfgsb", "grid", "warm", "joint")
 
 
-def timed(config: CompareConfig, repeats: int):
-    """The comparison's result and, per seed, its fastest wall time (fit + train + evaluate)
-    over ``repeats`` runs (the results themselves are deterministic)."""
-    seconds: dict[int, float] = {}
+def timed(configs: dict[str, CompareConfig], repeats: int) -> dict:
+    """Each comparison's result and, per seed, its fastest wall time (fit + train + evaluate)
+    over ``repeats`` rounds; a round runs every comparison once, so that all are timed under
+    similar load (the results themselves are deterministic)."""
+    out: dict = {}
     for _ in range(max(1, repeats)):
-        result = compare(config)
-        for r in result.records:
-            seconds[r.seed] = min(seconds.get(r.seed, np.inf), sum(r.timings.values()))
-    return result, seconds
+        for name, config in configs.items():
+            result = compare(config)
+            seconds = out.get(name, (None, {}))[1]
+            for r in result.records:
+                seconds[r.seed] = min(seconds.get(r.seed, np.inf), sum(r.timings.values()))
+            out[name] = (result, seconds)
+    return out
 
 
 def main() -> None:
@@ -45,7 +49,7 @@ def main() -> None:
     parser.add_argument("--pairs", default="0,1;2,8;5,6")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=1,
-                        help="time every comparison this many times and keep each run's fastest (noisy machines)")
+                        help="time every comparison this many times (interleaved) and keep each run's fastest")
     parser.add_argument("--optimizers", default=",".join(OPTIMIZERS),
                         help="comma-separated; exact is always run (the per-run comparison's reference)")
     args = parser.parse_args()
@@ -57,11 +61,14 @@ def main() -> None:
     with threadpool_limits(1):
         for pair in pairs:
             base = dict(dataset="mnist", classes=pair, seeds=args.seeds, data_dir=args.data_dir, backend="exact")
-            angle, angle_time = timed(CompareConfig(encoders=("angle",), **base), args.repeats)
+            configs = {"angle": CompareConfig(encoders=("angle",), **base)}
+            configs |= {opt: CompareConfig(encoders=("atp",), encoder_options={"atp": {"optimizer": opt}}, **base)
+                        for opt in optimizers}
+            timings = timed(configs, args.repeats)
+            angle, angle_time = timings["angle"]
             runs += [(pair, r.seed, angle_time[r.seed]) for r in angle.records]
             for opt in optimizers:
-                result, seconds = timed(CompareConfig(encoders=("atp",), encoder_options={"atp": {"optimizer": opt}},
-                                                      **base), args.repeats)
+                result, seconds = timings[opt]
                 for r in result.records:
                     rows[opt]["val"].append(r.validation_accuracy)
                     rows[opt]["test"].append(r.accuracy)

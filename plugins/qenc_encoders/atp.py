@@ -46,6 +46,7 @@ fewer qubits.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -207,8 +208,9 @@ def train_runs_jointly(angles_train: np.ndarray, angles_val: np.ndarray, kept: n
                 e_epoch = np.take(e_train, orders.ravel(), axis=1).reshape(d, n_active, n)
             ys_epoch = ys_active[rows, orders]
             cot_epoch = -ys_epoch / batch_sizes  # the hinge cotangent where the margin is positive
-            train_loss = np.zeros(n_active)
+            margins = []  # per minibatch 1 - y f: the epoch's training loss, summed at its end
             c = np.empty((d, n_active, batch), dtype=complex)
+            grad = np.empty((2 * d, n_active))
             for start in range(0, n, batch):
                 stop_at = min(start + batch, n)
                 if stop_at - start != c.shape[2]:
@@ -222,21 +224,20 @@ def train_runs_jointly(angles_train: np.ndarray, angles_val: np.ndarray, kept: n
                 np.multiply(u.real, sp[:, :, None], out=c.imag)
                 prod = np.multiply.reduce(c, axis=0)  # (A, nb)
                 margin = 1.0 + ys_epoch[:, start:stop_at] * prod.real  # 1 - y f with f = -Re prod
-                active = margin > 0
-                train_loss += np.where(active, margin, 0.0).sum(axis=1)
-                cot = np.where(active, cot_epoch[:, start:stop_at], 0.0)  # d(mean hinge)/df
+                margins.append(margin)
+                cot = np.where(margin > 0, cot_epoch[:, start:stop_at], 0.0)  # d(mean hinge)/df
                 q = (prod * cot)[None] / c  # cot * prod_{k != j} c_k
                 s_re = q.real.sum(axis=2)  # sum_b cot Re(others)
                 s_im = (q.imag * u).sum(axis=2)  # sum_b cot Im(others) e^{i (a - theta)}
-                grad = np.concatenate([sp * s_im.imag, sp * s_re + cp * s_im.real]) * grad_mask
-                if not np.isfinite(grad).all():  # a factor is exactly 0: products without it
+                _gradient(grad, sp, cp, s_re, s_im, grad_mask)
+                if not math.isfinite(grad.sum()):  # a factor is exactly 0: products without it
                     q = _products_without_each(c) * cot[None]
-                    s_re, s_im = q.real.sum(axis=2), (q.imag * u).sum(axis=2)
-                    grad = np.concatenate([sp * s_im.imag, sp * s_re + cp * s_im.real]) * grad_mask
+                    _gradient(grad, sp, cp, q.real.sum(axis=2), (q.imag * u).sum(axis=2), grad_mask)
                 step += 1
                 m = b1 * m + (1 - b1) * grad
                 v = b2 * v + (1 - b2) * grad * grad
                 weights = weights - lr * (m / (1 - b1**step)) / (np.sqrt(v / (1 - b2**step)) + eps)
+            train_loss = np.maximum(np.concatenate(margins, axis=1), 0.0).sum(axis=1)
             theta, phi = weights[:d], weights[d:]
             z = (e_val[:, None, :] * (np.cos(theta) - 1j * np.sin(theta))[:, :, None]).real  # (d, A, M)
             out = -np.multiply.reduce(np.cos(phi)[:, :, None] + 1j * (z * np.sin(phi)[:, :, None]), axis=0).real
@@ -266,6 +267,15 @@ def train_runs_jointly(angles_train: np.ndarray, angles_val: np.ndarray, kept: n
                 ids, ys_active = ids[keep], ys_active[keep]
                 weights, m, v, grad_mask = (np.ascontiguousarray(a[:, keep]) for a in (weights, m, v, grad_mask))
     return results, {"loop_epochs": loop_epochs, "minibatch_steps": step}
+
+
+def _gradient(out: np.ndarray, sp, cp, s_re, s_im, grad_mask) -> None:
+    """d(loss)/d(theta) then d(loss)/d(phi) into ``out`` (2d, A), zero for dropped qubits."""
+    d = len(sp)
+    np.multiply(sp, s_im.imag, out=out[:d])
+    np.multiply(sp, s_re, out=out[d:])
+    out[d:] += cp * s_im.real
+    out *= grad_mask
 
 
 def _products_without_each(c: np.ndarray) -> np.ndarray:
