@@ -28,10 +28,9 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from qenc_bench import Dataset, RawDataset
-from qenc_bench.datasets import DATA_ENV
 from qenc_bench.errors import DataError
 
-from .download import BASE_URLS, Download, RemoteFile, ensure_cached
+from .download import BASE_URLS, Download, RemoteFile, checked_data_dir, ensure_cached
 
 FOLDER = "cifar-10-batches-bin"
 SIDE = 32
@@ -157,12 +156,7 @@ class Cifar10Dataset(Dataset):
         """
         searched: tuple[Path, ...] = ()
         if data_dir is not None:
-            data_dir = Path(data_dir)
-            if not data_dir.is_dir():
-                raise DataError(
-                    f"data directory {data_dir} does not exist; pass --data-dir DIR or set {DATA_ENV} "
-                    f"to the folder that holds {FOLDER}/"
-                )
+            data_dir = checked_data_dir(data_dir, f"{FOLDER}/")
             searched = (data_dir / FOLDER, data_dir)
             for folder in searched:
                 if any((folder / name).is_file() for name in (*TRAIN_BATCHES, TEST_BATCH)):

@@ -256,3 +256,14 @@ def _copy_with_progress(source: IO[bytes], out: IO[bytes], algorithm: str, label
             progress.update(task, advance=len(chunk))
     console.print(f"downloaded {label} ({decimal(size)})", highlight=False)
     return digest.hexdigest()
+
+
+def checked_data_dir(data_dir: str | os.PathLike, holds: str) -> Path:
+    """``data_dir`` as a Path, or a DataError when it does not exist (``holds``: what it should hold)."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise DataError(
+            f"data directory {data_dir} does not exist; pass --data-dir DIR or set {DATA_ENV} "
+            f"to the folder that holds {holds}"
+        )
+    return data_dir

@@ -19,7 +19,7 @@ from qenc_bench import Dataset, RawDataset
 from qenc_bench.datasets import DATA_ENV
 from qenc_bench.errors import DataError
 
-from .download import BASE_URLS, Download, RemoteFile, ensure_cached
+from .download import BASE_URLS, Download, RemoteFile, checked_data_dir, ensure_cached
 
 UBYTE_IMAGES = 0x00000803  # unsigned bytes, 3 dimensions (N, rows, cols)
 UBYTE_LABELS = 0x00000801  # unsigned bytes, 1 dimension (N,)
@@ -202,12 +202,7 @@ class IdxDataset(Dataset):
         """
         searched: tuple[Path, ...] = ()
         if data_dir is not None:
-            data_dir = Path(data_dir)
-            if not data_dir.is_dir():
-                raise DataError(
-                    f"data directory {data_dir} does not exist; pass --data-dir DIR or set {DATA_ENV} "
-                    f"to the folder that holds {self.folder}/"
-                )
+            data_dir = checked_data_dir(data_dir, f"{self.folder}/")
             searched = self._folders(data_dir)
             if not self.downloads or any(self._candidates(f, searched) for f in IDX_FILES):
                 return self._read(searched)

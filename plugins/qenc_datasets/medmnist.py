@@ -25,10 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from qenc_bench import Dataset, RawDataset
-from qenc_bench.datasets import DATA_ENV
 from qenc_bench.errors import DataError
 
-from .download import BASE_URLS, Download, RemoteFile, cached, ensure_cached
+from .download import BASE_URLS, Download, RemoteFile, cached, checked_data_dir, ensure_cached
 
 SPLITS = ("train", "val", "test")
 KEYS = tuple(f"{split}_{kind}" for split in SPLITS for kind in ("images", "labels"))
@@ -207,12 +206,7 @@ class MedMnistDataset(Dataset):
         flag = self.info.flag
         searched: tuple[Path, ...] = ()
         if data_dir is not None:
-            data_dir = Path(data_dir)
-            if not data_dir.is_dir():
-                raise DataError(
-                    f"data directory {data_dir} does not exist; pass --data-dir DIR or set {DATA_ENV} "
-                    f"to the folder that holds {flag}/{self.file}"
-                )
+            data_dir = checked_data_dir(data_dir, f"{flag}/{self.file}")
             searched = (data_dir / flag, data_dir)
             for folder in searched:
                 if (folder / self.file).is_file():
