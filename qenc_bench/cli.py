@@ -88,8 +88,9 @@ def main() -> None:
 @click.option("--grid", default="auto", show_default=True, callback=_grid, help="Resize images to GRID x GRID by area averaging ('auto': 3 for images; 'none': keep full size).")
 @click.option("--train-size", default=400, show_default=True, type=int, help="Training samples (balanced).")
 @click.option("--test-size", default=200, show_default=True, type=int, help="Test samples (balanced).")
-@click.option("--backend", default="pennylane", show_default=True,
-              help="Backend that evaluates the trained models ('auto': exact where the circuit allows, else aer).")
+@click.option("--backend", default="auto", show_default=True,
+              help="Backend that evaluates the trained models: pennylane, aer, exact, ... ('auto': exact where the "
+                   "circuit allows, else aer, else pennylane).")
 @click.option("--device", default=None, help="Backend device (pennylane: default.qubit|lightning.qubit; ibm: e.g. FakeSherbrooke).")
 @click.option("--shots", default=None, type=int, help="Shots per expectation value (aer, ibm); default exact where possible.")
 @click.option("--backend-option", "backend_option", multiple=True, help="KEY=VALUE passed to the backend. Repeatable.")

@@ -70,7 +70,7 @@ class CompareConfig:
     train_size: int = 400
     test_size: int = 200
     validation_size: int | None = None
-    backend: str = "pennylane"
+    backend: str = AUTO
     backend_options: dict[str, Any] = field(default_factory=dict)
     train_backend: str = AUTO
     model: str = "readout"

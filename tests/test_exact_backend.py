@@ -389,3 +389,21 @@ def test_785_qubits(exact):
     want = -np.prod(np.cos(features), axis=1)
     assert np.all(np.abs(want) > 0.01)
     np.testing.assert_allclose(exact.expval(circuit, features, special), want, rtol=1e-12, atol=0)
+
+
+def test_pennylane_gradients_over_many_chunks_match_the_exact_backend():
+    """Batches larger than one gradient chunk take the bounded-memory path."""
+    import qenc_pennylane.backend as pennylane_backend
+
+    rng = np.random.default_rng(11)
+    circuit = ReadoutModel().build(AngleEncoder().fit(Split(rng.uniform(0, 1, (4, 11)), np.array([0, 1, 0, 1])), None))
+    backend = pennylane_backend.PennyLaneBackend()
+    n = 3 * (pennylane_backend.GRADIENT_AMPLITUDE_BUDGET >> circuit.n_qubits) // 2
+    assert len(backend._chunks(circuit, n, pennylane_backend.GRADIENT_AMPLITUDE_BUDGET)) > 1
+    features, weights, cotangent = rng.uniform(0, 3, (n, 11)), rng.uniform(-3, 3, circuit.n_weights), rng.normal(size=n)
+    values, vjp = backend.expval_vjp(circuit, features, weights, features_grad=True)
+    exact_values, exact_vjp = ExactReadoutBackend().expval_vjp(circuit, features, weights, features_grad=True)
+    np.testing.assert_allclose(values, exact_values, atol=1e-10)
+    got, want = vjp(cotangent), exact_vjp(cotangent)
+    np.testing.assert_allclose(got.weights, want.weights, atol=1e-9)
+    np.testing.assert_allclose(got.features, want.features, atol=1e-10)

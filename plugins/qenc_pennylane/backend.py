@@ -123,8 +123,11 @@ class PennyLaneBackend(Backend):
                 return Gradients(weights=g_w, features=np.zeros_like(features) if features_grad else None)
 
             return values, pull_back_constant
+        chunks = self._chunks(circuit, len(features), GRADIENT_AMPLITUDE_BUDGET)
+        if len(chunks) > 1:  # bounded memory: values now, each chunk's tape rebuilt in the pull-back
+            return self._expval_vjp_chunked(circuit, qnode, features, weights, chunks, features_grad)
         parts = []
-        for c in self._chunks(circuit, len(features), GRADIENT_AMPLITUDE_BUDGET):
+        for c in chunks:
             block = features[c]
             if features_grad:
                 def fun(flat, shape=block.shape):
@@ -145,6 +148,34 @@ class PennyLaneBackend(Backend):
                 g_w += g[:n_w]
                 if features_grad:
                     g_f[c] = g[n_w:].reshape(features[c].shape)
+            return Gradients(weights=g_w, features=g_f)
+
+        return values, pull_back
+
+    def _expval_vjp_chunked(self, circuit, qnode, features, weights, chunks, features_grad):
+        """Like :meth:`expval_vjp` for batches larger than one gradient chunk: the values come
+        from forward passes, and the pull-back recomputes one chunk's tape at a time, so the
+        memory stays that of one chunk (twice the forward work)."""
+        values = self.expval(circuit, features, weights)
+        n_w = len(weights)
+
+        def pull_back(cotangent: np.ndarray) -> Gradients:
+            g_w = np.zeros(n_w)
+            g_f = np.zeros_like(features) if features_grad else None
+            for c in chunks:
+                block = features[c]
+                if features_grad:
+                    def fun(flat, shape=block.shape):
+                        return qml.math.reshape(qnode(flat[n_w:].reshape(shape), flat[:n_w]), (-1,))
+                    vjp, _ = make_vjp(fun)(np.concatenate([weights, block.ravel()]))
+                else:
+                    def fun(w, block=block):
+                        return qml.math.reshape(qnode(block, w), (-1,))
+                    vjp, _ = make_vjp(fun)(weights)
+                g = np.asarray(vjp(np.asarray(cotangent[c], float)))
+                g_w += g[:n_w]
+                if features_grad:
+                    g_f[c] = g[n_w:].reshape(block.shape)
             return Gradients(weights=g_w, features=g_f)
 
         return values, pull_back
