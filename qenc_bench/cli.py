@@ -95,7 +95,9 @@ def main() -> None:
 @click.option("--shots", default=None, type=int, help="Shots per expectation value (aer, ibm); default exact where possible.")
 @click.option("--backend-option", "backend_option", multiple=True, help="KEY=VALUE passed to the backend. Repeatable.")
 @click.option("--train-backend", default="auto", show_default=True, help="Backend that trains ('auto': exact when the circuit allows, else --backend).")
-@click.option("--noise", default=None, help="Also evaluate under noise, e.g. depolarizing:0.03,0.05,0.10.")
+@click.option("--noise", "noise", multiple=True,
+              help="Also evaluate under noise: depolarizing:0.03,0.05,0.10 (after every gate) or device:FakeSherbrooke "
+                   "(a device's noise model, on the ibm backend). Repeatable.")
 @click.option("--attack", "attacks", multiple=True,
               help="Attack the test split: NAME:EPS[,EPS...][:key=value,...], e.g. fgsm:0.1,0.3 or pgd:0.1:steps=20. Repeatable.")
 @click.option("--adversarial-training", default=None, help="Train on clean and attacked samples, e.g. fgsm:0.1.")
@@ -130,7 +132,7 @@ def compare(encoders, dataset, classes, seeds, seed, grid, train_size, test_size
 
     from .attacks import parse_attack
     from .harness import CompareConfig, plan, run
-    from .noise import parse_noise
+    from .noise import Depolarizing, DeviceNoise, parse_noise
     from .records import check_writable
     from .tables import comparison_warnings, ranking_table, robustness_table
     from .training import TrainConfig
@@ -143,7 +145,8 @@ def compare(encoders, dataset, classes, seeds, seed, grid, train_size, test_size
         encoders=names, dataset=dataset, classes=classes, seeds=seeds, seed=seed, grid=grid,
         train_size=train_size, test_size=test_size, backend=backend, train_backend=train_backend,
         backend_options=_backend_options(device, shots, backend_option),
-        noise=tuple(n.p for n in parse_noise(noise)) if noise else (),
+        noise=tuple(n.p for text in noise for n in parse_noise(text) if isinstance(n, Depolarizing)),
+        device_noise=tuple(n.device for text in noise for n in parse_noise(text) if isinstance(n, DeviceNoise)),
         attacks=tuple(parse_attack(a) for a in attacks),
         adversarial_training=parse_attack(adversarial_training) if adversarial_training else None,
         adversarial_ratio=adversarial_ratio,

@@ -24,7 +24,7 @@ from .encoders import Encoder, FitContext, TrainingPlan
 from .errors import ConfigError, IncompatibleComponentsError, UnknownComponentError
 from .metrics import accuracy
 from .model import Model
-from .noise import Depolarizing
+from .noise import Depolarizing, DeviceNoise
 from .plugins import Registry, load_registry
 from .records import BenchmarkResult, RunRecord, environment
 from .training import TrainConfig, TrainResult, train
@@ -51,6 +51,8 @@ class CompareConfig:
         resizing for tabular data; ``None`` keeps images at full size.
     :param noise: depolarizing levels p at which the trained model is also evaluated
         (convention in :mod:`qenc_bench.noise`).
+    :param device_noise: device names (e.g. ``FakeSherbrooke``) whose noise model the trained
+        model is also evaluated under, on the ``ibm`` backend (transpiled, sampled with shots).
     :param attacks: attacks (each with its eps values) run on the test split of every trained
         model; adversarial accuracy is stored per attack and eps.
     :param adversarial_training: train on a mix of clean and attacked samples (one eps); a
@@ -76,6 +78,7 @@ class CompareConfig:
     model: str = "readout"
     layers: int = 1
     noise: tuple[float, ...] = ()
+    device_noise: tuple[str, ...] = ()
     attacks: tuple[AttackSetting, ...] = ()
     adversarial_training: AttackSetting | None = None
     adversarial_ratio: float = 0.5
@@ -110,6 +113,7 @@ class CompareConfig:
         d["classes"] = list(self.classes)
         d["disable_plugins"] = list(self.disable_plugins)
         d["noise"] = list(self.noise)
+        d["device_noise"] = list(self.device_noise)
         d["attacks"] = [a.to_dict() for a in self.attacks]
         if self.adversarial_training is not None:
             d["adversarial_training"] = self.adversarial_training.to_dict()
@@ -351,6 +355,11 @@ def _resolve(registry: Registry, config: CompareConfig) -> dict[str, Any]:
             f"backend {config.backend!r} cannot simulate noise; use --backend "
             f"{' or '.join(able) if able else '<a backend with noise support>'}"
         )
+    device_spec = None
+    if config.device_noise:
+        if "ibm" not in registry.names("backend"):
+            raise UnknownComponentError("backend", "ibm", registry.names("backend"))
+        device_spec = registry.get("backend", "ibm")
     if config.attacks or config.adversarial_training:
         _check_input_gradients(registry, config, backend_specs)
     attacks = {}
@@ -364,7 +373,7 @@ def _resolve(registry: Registry, config: CompareConfig) -> dict[str, Any]:
     if grid == "auto":
         grid = 3 if dataset_spec.modality == "image" else None
     return {"dataset": dataset_spec, "encoders": encoder_specs, "backends": backend_specs, "grid": grid,
-            "model": model_spec, "attacks": attacks}
+            "model": model_spec, "attacks": attacks, "device_backend": device_spec}
 
 
 @dataclass
@@ -421,12 +430,18 @@ def run(plan: Plan, progress: Progress | None = None) -> BenchmarkResult:
             raise ConfigError(f"backend {name!r} does not take these options: {exc}") from None
     for name, backend in backends.items():
         backend.name = name
+    device_backends = {}
+    for device in config.device_noise:
+        shots = config.backend_options.get("shots")
+        device_backends[device] = specs["device_backend"].factory(device=device, **({"shots": shots} if shots else {}))
+        device_backends[device].name = f"ibm:{device}"
     records = []
     for seed in range(config.seed, config.seed + config.seeds):
         data = plan.prepared(seed)
         for name in config.encoders:
             # a trainer (and its cache) per encoder: no encoder's timings borrow another's training
             trainer = _Trainer(plan.model, data, backends, config, seed, specs["attacks"])
+            trainer.device_backends = device_backends
             record = _run_one(name, specs["encoders"][name], config, data, trainer, seed)
             records.append(replace(record, dataset_notes=dict(plan.raw.notes)))
             if progress is not None:
@@ -488,6 +503,10 @@ def _run_one(name, spec, config: CompareConfig, data: PreparedData, trainer: _Tr
         noisy_out = model_outputs(evaluator, circuit, x_test, result.weights,
                                   lambda f, w: evaluator.noisy_expval(circuit, f, w, Depolarizing(p)))
         noisy[Depolarizing(p).label] = predict_accuracy(noisy_out, data.test.y)
+    for device, device_backend in getattr(trainer, "device_backends", {}).items():
+        device_backend.check(circuit)
+        device_out = model_outputs(device_backend, circuit, x_test, result.weights)
+        noisy[DeviceNoise(device).label] = predict_accuracy(device_out, data.test.y)
     adversarial, attack_seconds, gradient_method = {}, {}, None
     if config.attacks:
         attack_backend = trainer.train_backend(circuit)

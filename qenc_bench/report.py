@@ -97,6 +97,7 @@ CONFIG_FIELDS: dict[str, tuple[FieldType, bool]] = {
     "adversarial_ratio": (FRACTION, False),
     "encoder_options": (mapping_of(OBJECT, "objects"), False),
     "backend_options": (OBJECT, False),
+    "device_noise": (list_of(STRING, "strings"), False),
     "disable_plugins": (list_of(STRING, "strings"), False),
 }
 

@@ -17,7 +17,7 @@ from qenc_bench.specs import SPEC_TYPES, AttackSpec, BackendSpec, Capabilities
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 
-BUILTIN_PLUGINS = {"datasets", "encoders", "pennylane", "exact", "models", "attacks", "aer"}
+BUILTIN_PLUGINS = {"datasets", "encoders", "pennylane", "exact", "models", "attacks", "aer", "ibm"}
 BUILTIN_COMPONENTS = {
     ("dataset", "digits"): "datasets",
     ("dataset", "mnist"): "datasets",
@@ -26,6 +26,7 @@ BUILTIN_COMPONENTS = {
     ("backend", "pennylane"): "pennylane",
     ("backend", "exact"): "exact",
     ("backend", "aer"): "aer",
+    ("backend", "ibm"): "ibm",
     ("model", "readout"): "models",
     ("model", "hea"): "models",
     ("model", "reuploading"): "models",
