@@ -168,6 +168,12 @@ def train_cobyla(
     own success flag; the epochs field counts loss evaluations."""
     from scipy.optimize import minimize
 
+    needed = len(initial_weights) + 2  # COBYLA's first simplex needs that many evaluations
+    if config.max_iterations < needed:
+        raise ConfigError(
+            f"COBYLA needs at least {needed} loss evaluations for {len(initial_weights)} weights; "
+            f"raise --maxiter to {needed} or more (or use a smaller --grid)"
+        )
     history: dict[str, list[float]] = {"train_loss": []}
 
     def loss(weights: np.ndarray) -> float:

@@ -85,9 +85,10 @@ def fake_entry_points(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
     real = plugins_module.metadata.entry_points
     extra: list[FakeEntryPoint] = []
 
-    def entry_points(*, group: str):
-        installed = list(real(group=group))
-        return installed + extra if group == ENTRY_POINT_GROUP else installed
+    def entry_points(**kwargs):  # every other caller (e.g. Qiskit's transpiler plugins) passes through
+        if kwargs.get("group") != ENTRY_POINT_GROUP:
+            return real(**kwargs)
+        return list(real(**kwargs)) + extra
 
     def add(name: str, target: Any, dist: tuple[str, str] | None = ("acme-qenc", "2.0")) -> None:
         extra.append(FakeEntryPoint(name, target, FakeDistribution(*dist) if dist else None))

@@ -65,6 +65,11 @@ def test_cobyla_is_gradient_free_and_keeps_to_its_evaluation_budget(problem):
     assert min(result.history["train_loss"]) < result.history["train_loss"][0]
 
 
+def test_cobyla_with_too_few_evaluations_for_its_weights_is_a_config_error(problem):
+    with pytest.raises(ConfigError, match="at least 20 loss evaluations for 18 weights"):
+        run(problem, TrainConfig(optimizer="cobyla", max_iterations=10))
+
+
 def test_bad_budgets_are_config_errors():
     with pytest.raises(ConfigError, match="unknown optimizer"):
         TrainConfig(optimizer="sgd")

@@ -25,7 +25,7 @@ def _build(**options):
         from qenc_bench.errors import MissingDependencyError
 
         raise MissingDependencyError(
-            "qiskit-ibm-runtime", "the ibm backend", "pip install 'qenc-bench[ibm]'"
+            "qiskit-ibm-runtime", "the ibm backend", "pip install 'qiskit-ibm-runtime>=0.30,<1'"
         ) from None
     from .backend import IBMBackend
 
