@@ -23,7 +23,7 @@ import numpy as np
 
 from .errors import ConfigError, MissingDependencyError, ResultFileError
 from .report import RankedGroup, label_level
-from .tables import format_interval, format_stat
+from .tables import format_interval, format_stat, rank_label, summary_notes
 
 LEGEND: tuple[tuple[str, str], ...] = (
     ("rank", "position by the ranking metric. '=' marks a shared rank: the encoder's 95% confidence interval "
@@ -59,13 +59,8 @@ def leaderboard_table(ranked: RankedGroup) -> tuple[list[str], list[list[str]]]:
                *(["robustness"] if robust else []), "runs", "notes"]
     rows = []
     for s in summaries:
-        notes = []
-        if "tau" in s.extras:
-            notes.append(f"tau={s.extras['tau']:.3f}")
-        if s.unconverged:
-            notes.append(f"{s.unconverged}/{s.runs} not converged")
         rows.append([
-            f"{s.rank}{'=' if s.shared else ''}{'?' if s.provisional else ''}",
+            rank_label(s),
             s.encoder,
             format_stat(s.accuracy),
             format_interval(s.accuracy),
@@ -75,7 +70,7 @@ def leaderboard_table(ranked: RankedGroup) -> tuple[list[str], list[list[str]]]:
             f"{s.depth:.3g}",
             *([format_stat(s.metrics["robustness"])] if robust else []),
             str(s.runs),
-            ", ".join(notes),
+            ", ".join(summary_notes(s, markup=False)),
         ])
     return headers, rows
 

@@ -23,6 +23,24 @@ def format_interval(stat: Stat | None, digits: int = 3) -> str:
     return f"[{lo:.{digits}f}, {hi:.{digits}f}]"
 
 
+def rank_label(s) -> str:
+    """``1``, ``1=`` (shared: intervals overlap) or ``1?`` (one seed: no interval)."""
+    return f"{s.rank}{'=' if s.shared else ''}{'?' if s.provisional else ''}"
+
+
+def summary_notes(s, markup: bool = True) -> list[str]:
+    """ATP's threshold, cost relative to angle encoding, unconverged runs."""
+    notes = []
+    if "tau" in s.extras:
+        notes.append(f"tau={s.extras['tau']:.3f}")
+    if "cost_vs_angle" in s.extras:
+        notes.append(f"{s.extras['cost_vs_angle']:.2f}x angle's time")
+    if s.unconverged:
+        text = f"{s.unconverged}/{s.runs} not converged"
+        notes.append(f"[yellow]{text}[/]" if markup else text)
+    return notes
+
+
 def ranking_table(result: BenchmarkResult, rank_by: str = "accuracy") -> Table:
     cfg = result.config
     records = result.records
@@ -42,15 +60,8 @@ def ranking_table(result: BenchmarkResult, rank_by: str = "accuracy") -> Table:
     noise_labels = sorted({k for s in summaries for k in s.noisy_accuracy})
     attack_labels = sorted({k for s in summaries for k in s.adversarial_accuracy})
     for s in summaries:
-        notes = []
-        if "tau" in s.extras:
-            notes.append(f"tau={s.extras['tau']:.3f}")
-        if "cost_vs_angle" in s.extras:
-            notes.append(f"{s.extras['cost_vs_angle']:.2f}x angle's time")
-        if s.unconverged:
-            notes.append(f"[yellow]{s.unconverged}/{s.runs} not converged[/]")
         table.add_row(
-            f"{s.rank}{'=' if s.shared else ''}{'?' if s.provisional else ''}",
+            rank_label(s),
             s.encoder,
             format_stat(s.accuracy),
             format_interval(s.accuracy),
@@ -59,7 +70,7 @@ def ranking_table(result: BenchmarkResult, rank_by: str = "accuracy") -> Table:
             f"{s.two_qubit_gates:.3g}",
             f"{s.depth:.3g}",
             f"{s.seconds:.2f}",
-            ", ".join(notes),
+            ", ".join(summary_notes(s)),
         )
     table.caption = _caption(result, summaries, noise_labels, attack_labels)
     return table

@@ -103,3 +103,24 @@ def _no_network_and_a_private_cache(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("QENC_BENCH_OFFLINE", "1")
     monkeypatch.setenv("QENC_BENCH_CACHE", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("QENC_BENCH_MIRROR", raising=False)
+
+
+@pytest.fixture(scope="module")
+def pip_install_target():
+    """``install(source, target, dist_glob)``: pip-install a package (no dependencies) into a
+    folder of its own, so the example plugins never touch the shared environment."""
+    import subprocess
+    import sys
+
+    def install(source: Path, target: Path, dist_glob: str) -> Path:
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--no-deps", "--no-input", "--disable-pip-version-check",
+             "--target", str(target), str(source)],
+            capture_output=True, text=True, timeout=300,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"pip could not install {source.name}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        assert list(target.glob(dist_glob)), f"no {dist_glob} in {target}"
+        return target
+
+    return install

@@ -73,21 +73,12 @@ def test_random_sign_is_reproducible_from_the_generator():
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
+def site(tmp_path_factory, pip_install_target) -> Path:
     """A directory with the example package installed into it by pip."""
     work = tmp_path_factory.mktemp("example-attack")
     source = work / "source"  # a copy: building writes build/ and *.egg-info next to the sources
     shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-    target = work / "site"
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-input", "--disable-pip-version-check",
-         "--target", str(target), str(source)],
-        capture_output=True, text=True, timeout=300,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"pip could not install the example plugin:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    assert list(target.glob("qenc_example_attack-*.dist-info"))
-    return target
+    return pip_install_target(source, work / "site", "qenc_example_attack-*.dist-info")
 
 
 def run_cli(*args: str, site: Path | None, cwd: Path) -> subprocess.CompletedProcess:

@@ -36,18 +36,9 @@ def source(work) -> Path:
 
 
 @pytest.fixture(scope="module")
-def site(work, source) -> Path:
+def site(work, source, pip_install_target) -> Path:
     """A directory with the example package installed into it by pip."""
-    target = work / "site"
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-input", "--disable-pip-version-check",
-         "--target", str(target), str(source)],
-        capture_output=True, text=True, timeout=300,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"pip could not install the example plugin:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    assert list(target.glob("qenc_example_plugin-*.dist-info"))
-    return target
+    return pip_install_target(source, work / "site", "qenc_example_plugin-*.dist-info")
 
 
 def clean_env(site: Path | None) -> dict[str, str]:
