@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -27,6 +28,40 @@ class Gradients:
 VJP = Callable[[np.ndarray], Gradients]
 
 
+@dataclass(frozen=True)
+class Workload:
+    """What a comparison will ask of one backend, known before any work (upper bounds where an
+    encoder decides, e.g. ATP's qubit count), for :meth:`Backend.estimate`.
+
+    :param calls: batched evaluation calls (each is one job on hardware).
+    :param circuits: circuit executions over all calls (a sample's circuit with one parameter set
+        is one execution).
+    :param max_qubits: the largest circuit among them.
+    :param purposes: calls per purpose (``"test"``, ``"training"``, ``"device noise"``, ...).
+    """
+
+    calls: int
+    circuits: int
+    max_qubits: int
+    purposes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """A backend's estimate of a :class:`Workload`'s cost.
+
+    :param jobs: jobs submitted; :param circuits: circuits executed; :param shots: shots in all.
+    :param seconds: approximate device (or simulation) time, ``None`` if unknown.
+    :param detail: one line on how the estimate was made.
+    """
+
+    jobs: int
+    circuits: int
+    shots: int
+    seconds: float | None = None
+    detail: str = ""
+
+
 class Backend(ABC):
     """Evaluates ``<Z_readout>`` of a :class:`~qenc_bench.Circuit` for each row of a feature
     matrix, with one weight vector shared by the batch. Implementations batch over samples
@@ -34,6 +69,31 @@ class Backend(ABC):
 
     name: str = "backend"
     capabilities: Capabilities = Capabilities()
+    #: how ``expval_vjp`` differentiates, for the record of an attack's gradient
+    input_gradient_method: str = "backend gradient"
+
+    @property
+    def measurement(self) -> str:
+        """How this backend's numbers are measured, which decides what results may be ranked
+        together: ``exact`` (exact expectation values of the state), ``shots=N`` (sampled),
+        or a backend's own label for a device noise model or hardware. Two backends with the
+        same measurement agree up to their numerical precision."""
+        shots = getattr(self, "shots", None)
+        return f"shots={shots}" if shots else "exact"
+
+    def info(self) -> dict[str, Any]:
+        """What a record should keep about this backend's run (JSON-serialisable): its device,
+        job ids, error mitigation. Empty by default."""
+        return {}
+
+    def estimate(self, workload: Workload) -> CostEstimate | None:
+        """The cost of ``workload`` on this backend, before any of it runs; ``None`` when
+        running it costs nothing worth stating (simulators)."""
+        return None
+
+    def close(self) -> None:
+        """Release what the backend holds open (a hardware session or batch); the harness
+        calls it when a run ends, also after an error. Nothing by default."""
 
     def check(self, circuit: Circuit) -> None:
         """Refuse a circuit this backend cannot run, before anything runs."""

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .circuit import Circuit, Op
-from .data import Split
+from .prepare import Split
 
 
 @dataclass

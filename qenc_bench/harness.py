@@ -18,7 +18,7 @@ import numpy as np
 from .attacks import AttackSetting, margin_gradient_fn
 from .backends import Backend
 from .circuit import Circuit
-from .data import PreparedData, prepare
+from .prepare import PreparedData, prepare
 from .datasets import resolve_data_dir
 from .encoders import Encoder, FitContext, TrainingPlan
 from .errors import ConfigError, IncompatibleComponentsError, UnknownComponentError

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
@@ -71,6 +71,9 @@ class Capabilities:
     :param entropy: can compute reduced states / entanglement entropy.
     :param shots: samples with finite shots.
     :param max_qubits: the largest circuit it accepts.
+    :param remote_jobs: runs jobs on a remote service (hardware): the harness hands its factory
+        a ``job_journal`` path where it logs every job id as it is submitted, asks it for a cost
+        :meth:`~qenc_bench.Backend.estimate` before any work and closes it when the run ends.
     """
 
     gradients: bool = False
@@ -79,16 +82,43 @@ class Capabilities:
     entropy: bool = False
     shots: bool = False
     max_qubits: int = 24
+    remote_jobs: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "gradients": self.gradients,
-            "input_gradients": self.input_gradients,
-            "noise": self.noise,
-            "entropy": self.entropy,
-            "shots": self.shots,
-            "max_qubits": self.max_qubits,
-        }
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class AutoPolicy:
+    """Where ``--backend auto`` and ``--train-backend auto`` may choose a backend.
+
+    ``auto`` tries the backends that declare a policy in increasing ``priority`` and takes the
+    first whose qubit range holds the circuit and whose instance accepts it (its ``check``,
+    and ``check_noise`` when noise is asked for); so the fastest installed engine runs each
+    circuit. Without a policy a backend is used only when named.
+
+    :param priority: lower is tried first (the built-ins: exact 10, jax 20, lightning 30,
+        pennylane 40, aer 50).
+    :param min_qubits: the smallest circuit (all qubits) auto gives it: an engine that is
+        only faster on large circuits starts here.
+    :param max_qubits: the largest circuit auto gives it (``None``: its capability's limit).
+    :param train: auto may train on it (it needs the ``gradients`` capability).
+    :param evaluate: auto may evaluate on it (clean values, entropy and, if it has the
+        capability, noise).
+    """
+
+    priority: int
+    min_qubits: int = 1
+    max_qubits: int | None = None
+    train: bool = True
+    evaluate: bool = True
+
+    def __post_init__(self) -> None:
+        if self.min_qubits < 1 or (self.max_qubits is not None and self.max_qubits < self.min_qubits):
+            raise ValueError(f"auto policy: bad qubit range {self.min_qubits}..{self.max_qubits}")
+
+    def admits(self, n_qubits: int) -> bool:
+        return self.min_qubits <= n_qubits and (self.max_qubits is None or n_qubits <= self.max_qubits)
 
 
 @dataclass(frozen=True)
@@ -96,10 +126,23 @@ class BackendSpec(ComponentSpec):
     """A backend. ``factory(**options)`` returns a :class:`qenc_bench.backends.Backend`.
 
     :param capabilities: declared here so the harness can check a request without building it.
+    :param auto: where ``--backend auto`` may choose it (:class:`AutoPolicy`); ``None``: only
+        when named.
+    :param requires: the top-level modules its factory imports (``("jax",)``); ``auto`` passes
+        over a backend whose modules are not installed without importing anything, and its
+        factory raises :class:`~qenc_bench.MissingDependencyError` when it is named.
     """
 
     kind: ClassVar[str] = "backend"
     capabilities: Capabilities = field(default_factory=Capabilities)
+    auto: AutoPolicy | None = None
+    requires: tuple[str, ...] = ()
+
+    def installed(self) -> bool:
+        """Whether every module of ``requires`` can be imported (found, not imported)."""
+        from importlib.util import find_spec
+
+        return all(find_spec(module) is not None for module in self.requires)
 
 
 @dataclass(frozen=True)

@@ -335,7 +335,7 @@ def select_runs(runs: list[SweepRun], store: ResultStore, *, resume: bool, rerun
 def check_runs(runs: list[SweepRun]) -> None:
     """Resolve every component name, load each dataset and prepare each class pair here,
     so that a misspelt name, a bad option or missing data fails before any run starts."""
-    from .data import prepare
+    from .prepare import prepare
     from .plugins import load_registry
 
     registry = load_registry(runs[0].config.disable_plugins)

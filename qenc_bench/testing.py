@@ -41,7 +41,7 @@ import numpy as np
 from .attacks import Attack
 from .backends import Backend, Gradients
 from .circuit import GATES, Circuit, Op
-from .data import PreparedData, Split, prepare
+from .prepare import PreparedData, Split, prepare
 from .datasets import Dataset, RawDataset
 from .encoders import Encoder, FitContext
 from .specs import AttackSpec, BackendSpec, DatasetSpec, EncoderSpec

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from qenc_bench import AttackSpec, BackendSpec, Capabilities, Encoder
 from qenc_bench.attacks import Attack, margin_gradient_fn, parse_attack
 from qenc_bench.cli import main
-from qenc_bench.data import prepare
+from qenc_bench.prepare import prepare
 from qenc_bench.encoders import FitContext
 from qenc_bench.errors import IncompatibleComponentsError
 from qenc_bench.harness import CompareConfig, compare, plan

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from qenc_bench import RawDataset
-from qenc_bench.data import LUMINANCE, area_resize, area_resize_matrix, prepare
+from qenc_bench.prepare import LUMINANCE, area_resize, area_resize_matrix, prepare
 from qenc_bench.errors import ConfigError, DataError
 from qenc_datasets import mnist
 from qenc_datasets.digits import DigitsDataset

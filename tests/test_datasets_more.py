@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 import qenc_datasets
-from qenc_bench.data import prepare
+from qenc_bench.prepare import prepare
 from qenc_bench.datasets import DATA_ENV
 from qenc_bench.errors import DataError
 from qenc_bench.plugins import Registry
@@ -237,7 +237,7 @@ def test_pneumoniamnist_validation_comes_from_the_official_val_split():
     raw = MedMnistDataset("pneumoniamnist").load(SHARED_DATA)
     data = prepare(raw, (0, 1), grid=4, train_size=40, test_size=20, validation_size=12, seed=0)
     val_x = raw.splits["val"][0].astype(np.float64) / 255.0
-    from qenc_bench.data import area_resize
+    from qenc_bench.prepare import area_resize
 
     candidates = area_resize(val_x, 4).reshape(len(val_x), -1)
     assert all(np.any(np.all(np.isclose(candidates, row), axis=1)) for row in data.validation.x)

@@ -18,7 +18,7 @@ import pytest
 
 from qenc_bench import Circuit, Encoder, FitContext, Op, Split
 from qenc_bench.circuit import GATES
-from qenc_bench.data import prepare
+from qenc_bench.prepare import prepare
 from qenc_bench.errors import ConfigError
 from qenc_bench.model import ReadoutModel
 from qenc_bench.plugins import load_registry

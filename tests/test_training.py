@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qenc_bench.data import prepare
+from qenc_bench.prepare import prepare
 from qenc_bench.errors import ConfigError
 from qenc_bench.metrics import hinge_loss
 from qenc_bench.model import ReadoutModel

@@ -1,0 +1,1 @@
+"""Classical reference models (work in progress): registers nothing yet."""

@@ -1,0 +1,1 @@
+"""The ``jax`` backend plugin (work in progress): registers nothing yet."""
