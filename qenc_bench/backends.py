@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,6 +91,15 @@ class Backend(ABC):
         """The cost of ``workload`` on this backend, before any of it runs; ``None`` when
         running it costs nothing worth stating (simulators)."""
         return None
+
+    @contextmanager
+    def job_tags(self, **tags: Any) -> Iterator[None]:
+        """Say what the calls made inside the block are for: ``purpose`` (``"test"``,
+        ``"training"``, ``"device noise"``), ``encoder``, ``seed`` and, for a test evaluation,
+        what completes its record (``labels``, ``test_ids``, ``record``, ``result_file``). A
+        backend that runs remote jobs writes the tags beside each job id in its journal, so
+        finished jobs can be collected after a failure. Nothing by default."""
+        yield
 
     def close(self) -> None:
         """Release what the backend holds open (a hardware session or batch); the harness

@@ -18,7 +18,31 @@ KIND_CHOICES = {"datasets": "dataset", "encoders": "encoder", "backends": "backe
 
 
 class _Group(click.Group):
-    """Turns every :class:`QencBenchError` into a one-line message and exit status 1."""
+    """Turns every :class:`QencBenchError` into a one-line message and exit status 1, and adds
+    the commands plugins register (``qenc_bench_register_commands``) beside the built-in ones."""
+
+    def _plugin_commands(self) -> dict[str, click.Command]:
+        from .plugins import load_registry
+
+        try:
+            entries = load_registry().entries("command")
+        except QencBenchError:  # a broken plugin: its error shows when a command loads plugins
+            return {}
+        commands = {}
+        for entry in entries:
+            if entry.spec.name in self.commands:
+                raise click.ClickException(f"plugin {entry.plugin!r} registers command {entry.spec.name!r}, "
+                                           f"which is a built-in command; rename it")
+            command = entry.spec.factory()
+            command.name = entry.spec.name
+            commands[entry.spec.name] = command
+        return commands
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._plugin_commands()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or self._plugin_commands().get(cmd_name)
 
     def invoke(self, ctx: click.Context):
         try:

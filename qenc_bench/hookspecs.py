@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import pluggy
 
-from .specs import AttackSpec, BackendSpec, DatasetSpec, EncoderSpec, ModelSpec
+from .specs import AttackSpec, BackendSpec, CommandSpec, DatasetSpec, EncoderSpec, ModelSpec
 
 PROJECT_NAME = "qenc_bench"
 
@@ -78,5 +78,16 @@ def qenc_bench_register_models(register: Callable[[ModelSpec], None]) -> None:
         ``factory(layers=L)`` returns a :class:`~qenc_bench.Model`, whose ``build(encoder)``
         gives the full :class:`~qenc_bench.Circuit` (output ``<Z>`` on its readout wire) and
         whose ``init_weights(circuit, rng)`` the initial weights.
+    :returns: nothing; every implementation is called.
+    """
+
+
+@hookspec
+def qenc_bench_register_commands(register: Callable[[CommandSpec], None]) -> None:
+    """Register ``qenc-bench`` subcommands (e.g. the ibm plugin's ``ibm-jobs``).
+
+    :param register: call it once per command with a :class:`~qenc_bench.CommandSpec` whose
+        ``factory()`` returns a :class:`click.Command`. A name that a built-in command has is
+        an error naming the plugin.
     :returns: nothing; every implementation is called.
     """

@@ -29,6 +29,7 @@ _HOOKS = {
     "backend": "qenc_bench_register_backends",
     "attack": "qenc_bench_register_attacks",
     "model": "qenc_bench_register_models",
+    "command": "qenc_bench_register_commands",
 }
 KINDS = tuple(_HOOKS)
 

@@ -160,10 +160,19 @@ class ModelSpec(ComponentSpec):
     kind: ClassVar[str] = "model"
 
 
+@dataclass(frozen=True)
+class CommandSpec(ComponentSpec):
+    """A ``qenc-bench`` subcommand. ``factory()`` returns a :class:`click.Command` (import click
+    and anything heavy inside it); the command's name is ``name``."""
+
+    kind: ClassVar[str] = "command"
+
+
 SPEC_TYPES: dict[str, type[ComponentSpec]] = {
     "dataset": DatasetSpec,
     "encoder": EncoderSpec,
     "backend": BackendSpec,
     "attack": AttackSpec,
     "model": ModelSpec,
+    "command": CommandSpec,
 }
