@@ -10,7 +10,7 @@ from .attacks import Attack, GradientFn, project
 from .backends import Backend, CostEstimate, Gradients, Workload
 from .circuit import GATES, Circuit, Op, feature_op, weight_op
 from .datasets import DATA_ENV, Dataset, RawDataset
-from .encoders import Encoder, FitContext, TrainingPlan
+from .encoders import Encoder, FitContext, PlannedRun, TrainingPlan
 from .errors import (
     ConfigError,
     DataError,
@@ -23,8 +23,21 @@ from .metrics import binary_entropy, von_neumann_entropy
 from .model import Model, ReadoutModel
 from .noise import Depolarizing
 from .prepare import PreparedData, Split
-from .specs import AttackSpec, AutoPolicy, BackendSpec, Capabilities, DatasetSpec, EncoderSpec, ModelSpec
-from .training import TrainConfig, TrainResult
+from .reporters import Plot, Reporter
+from .results import BenchmarkResult, RunRecord
+from .specs import (
+    AttackSpec,
+    AutoPolicy,
+    BackendSpec,
+    Capabilities,
+    ClassicalSpec,
+    CommandSpec,
+    DatasetSpec,
+    EncoderSpec,
+    ModelSpec,
+    ReporterSpec,
+)
+from .training import TrainConfig, TrainResult, best_restart
 
 __all__ = [
     "DATA_ENV",
@@ -34,7 +47,10 @@ __all__ = [
     "AutoPolicy",
     "Backend",
     "BackendSpec",
+    "BenchmarkResult",
     "Capabilities",
+    "ClassicalSpec",
+    "CommandSpec",
     "Circuit",
     "ConfigError",
     "CostEstimate",
@@ -52,16 +68,22 @@ __all__ = [
     "Model",
     "ModelSpec",
     "Op",
+    "PlannedRun",
+    "Plot",
     "PreparedData",
     "QencBenchError",
     "RawDataset",
     "ReadoutModel",
+    "Reporter",
+    "ReporterSpec",
+    "RunRecord",
     "Split",
     "TrainConfig",
     "TrainResult",
     "TrainingPlan",
     "Workload",
     "__version__",
+    "best_restart",
     "binary_entropy",
     "feature_op",
     "hookimpl",

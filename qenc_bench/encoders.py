@@ -40,6 +40,10 @@ class FitContext:
         harness would follow to train the run's model for a candidate, for an encoder that
         trains candidates itself (ATP's ``joint`` search), or ``None`` when the training
         cannot be reproduced from a plan (adversarial training). No training happens.
+    :param grid_features: the number of features of the grid view (what angle encoding reads):
+        an encoder of another view can match its qubit budget (PCA's default ``k``).
+    :param fitted_qubits: the qubit counts of the encoders fitted before this one on the same
+        seed, by name (PCA's ``k=atp`` reads ATP's).
     """
 
     seed: int
@@ -51,34 +55,51 @@ class FitContext:
     final: Any = None
     notes: dict[str, Any] = field(default_factory=dict)
     training_plan: Callable[[Encoder], TrainingPlan | None] | None = None
+    grid_features: int | None = None
+    fitted_qubits: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One training the harness would run for a candidate: binary model ``model`` (0 for two
+    classes; class c against the rest for one-vs-rest) from initialisation ``restart``.
+
+    :param rng: the generator in the state after drawing ``initial_weights``: the one that
+        shuffles the minibatches (a fresh object: using it does not disturb the harness).
+    :param train_labels, validation_labels: the binary model's labels in {0, 1}.
+    """
+
+    model: int
+    restart: int
+    initial_weights: np.ndarray
+    rng: np.random.Generator
+    train_labels: np.ndarray
+    validation_labels: np.ndarray
 
 
 @dataclass(frozen=True)
 class TrainingPlan:
     """How the harness trains the run's model for one candidate encoder: everything needed
-    to reproduce :func:`~qenc_bench.training.train` outside the harness.
+    to reproduce :func:`~qenc_bench.training.train` outside the harness, restarts included.
 
-    One binary model per entry of the tuples: one for two classes, one per class for
-    one-vs-rest (class c against the rest, labels ``y == c``).
+    For each binary model the harness trains every restart of :attr:`runs` and keeps the one
+    :func:`~qenc_bench.training.best_restart` picks (lowest validation loss).
 
     :param circuit: the model's circuit for the candidate.
-    :param backend: the backend that would train it.
-    :param config: the run's :class:`~qenc_bench.training.TrainConfig`.
-    :param initial_weights: each binary model's initial weights.
-    :param rngs: each binary model's generator, in the state after drawing its initial
-        weights: the one that shuffles its minibatches (fresh objects: using them does not
-        disturb the harness).
-    :param train_labels: each binary model's training labels in {0, 1}.
-    :param validation_labels: each binary model's validation labels in {0, 1}.
+    :param backend: the backend that would train it; :param backend_name: its registered name.
+    :param config: the run's :class:`~qenc_bench.TrainConfig`.
+    :param runs: every training, binary models x restarts, in that order.
     """
 
     circuit: Circuit
     backend: Any
+    backend_name: str
     config: Any
-    initial_weights: tuple[np.ndarray, ...]
-    rngs: tuple[np.random.Generator, ...]
-    train_labels: tuple[np.ndarray, ...]
-    validation_labels: tuple[np.ndarray, ...]
+    runs: tuple[PlannedRun, ...]
+
+    @property
+    def models(self) -> int:
+        return 1 + max(r.model for r in self.runs)
 
 
 class Encoder(ABC):
@@ -87,6 +108,8 @@ class Encoder(ABC):
     #: set by the registry spec's name when built by the harness
     name: str = "encoder"
     n_qubits: int = 0
+    #: the view of a sample it reads: ``"grid"`` (the s x s grid) or ``"image"`` (full resolution)
+    view: str = "grid"
 
     @abstractmethod
     def fit(self, train: Split, validation: Split, context: FitContext) -> Encoder:

@@ -20,7 +20,16 @@ from collections.abc import Callable
 
 import pluggy
 
-from .specs import AttackSpec, BackendSpec, CommandSpec, DatasetSpec, EncoderSpec, ModelSpec
+from .specs import (
+    AttackSpec,
+    BackendSpec,
+    ClassicalSpec,
+    CommandSpec,
+    DatasetSpec,
+    EncoderSpec,
+    ModelSpec,
+    ReporterSpec,
+)
 
 PROJECT_NAME = "qenc_bench"
 
@@ -89,5 +98,27 @@ def qenc_bench_register_commands(register: Callable[[CommandSpec], None]) -> Non
     :param register: call it once per command with a :class:`~qenc_bench.CommandSpec` whose
         ``factory()`` returns a :class:`click.Command`. A name that a built-in command has is
         an error naming the plugin.
+    :returns: nothing; every implementation is called.
+    """
+
+
+@hookspec
+def qenc_bench_register_classical(register: Callable[[ClassicalSpec], None]) -> None:
+    """Register classical reference models, shown as marked rows in every table.
+
+    :param register: call it once per model with a :class:`~qenc_bench.ClassicalSpec`. Its
+        ``factory(seed=S, **options)`` returns an unfitted classifier with ``fit(X, y)`` and
+        ``predict(X)`` (any scikit-learn estimator). It sees the grid features (in [0, 1]) of
+        the same training split as the quantum models, seed by seed.
+    :returns: nothing; every implementation is called.
+    """
+
+
+@hookspec
+def qenc_bench_register_reporters(register: Callable[[ReporterSpec], None]) -> None:
+    """Register reporters: notes, columns and plots that tables and reports show about models.
+
+    :param register: call it once per reporter with a :class:`~qenc_bench.ReporterSpec`. Its
+        ``factory()`` returns a :class:`~qenc_bench.Reporter`.
     :returns: nothing; every implementation is called.
     """

@@ -12,13 +12,24 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any
+from typing import Any, Literal, overload
 
 import pluggy
 
 from . import hookspecs
 from .errors import DuplicateComponentError, PluginLoadError, UnknownComponentError
-from .specs import SPEC_TYPES, ComponentSpec
+from .specs import (
+    SPEC_TYPES,
+    AttackSpec,
+    BackendSpec,
+    ClassicalSpec,
+    CommandSpec,
+    ComponentSpec,
+    DatasetSpec,
+    EncoderSpec,
+    ModelSpec,
+    ReporterSpec,
+)
 
 ENTRY_POINT_GROUP = "qenc_bench"
 DISABLE_ENV = "QENC_BENCH_DISABLE_PLUGINS"
@@ -30,6 +41,8 @@ _HOOKS = {
     "attack": "qenc_bench_register_attacks",
     "model": "qenc_bench_register_models",
     "command": "qenc_bench_register_commands",
+    "reporter": "qenc_bench_register_reporters",
+    "classical": "qenc_bench_register_classical",
 }
 KINDS = tuple(_HOOKS)
 
@@ -156,7 +169,26 @@ class Registry:
             )
         table[spec.name] = Registered(spec, plugin, distribution, version)
 
-    def get(self, kind: str, name: str) -> Any:
+    @overload
+    def get(self, kind: Literal["dataset"], name: str) -> DatasetSpec: ...
+    @overload
+    def get(self, kind: Literal["encoder"], name: str) -> EncoderSpec: ...
+    @overload
+    def get(self, kind: Literal["backend"], name: str) -> BackendSpec: ...
+    @overload
+    def get(self, kind: Literal["attack"], name: str) -> AttackSpec: ...
+    @overload
+    def get(self, kind: Literal["model"], name: str) -> ModelSpec: ...
+    @overload
+    def get(self, kind: Literal["classical"], name: str) -> ClassicalSpec: ...
+    @overload
+    def get(self, kind: Literal["reporter"], name: str) -> ReporterSpec: ...
+    @overload
+    def get(self, kind: Literal["command"], name: str) -> CommandSpec: ...
+    @overload
+    def get(self, kind: str, name: str) -> ComponentSpec: ...
+
+    def get(self, kind: str, name: str) -> ComponentSpec:
         """The spec of ``kind`` called ``name``; unknown names list the known ones."""
         try:
             return self.components[kind][name].spec

@@ -5,11 +5,19 @@ luminance, scale to [0, 1], resize images to an ``s x s`` grid by area averaging
 balanced, seeded subsample, and split train / validation / test. Test samples come from
 the publisher's test split when there is one; validation from its validation split when
 there is one, else from the training pool (disjoint from the training samples).
+
+Two views of every sample come out, from the same seeded split: the ``grid`` (``Split.x``,
+what angle encoding, ATP and most encoders read) and the full-resolution ``image``
+(``Split.image``, flattened, also in [0, 1]; PCA reads it, as the ATP paper's PCA reduces the
+whole image). The grid is a linear map of the image (``PreparedData.grid_map``), so an attack
+perturbs the image for every encoder and its gradient flows back through the map. Each
+sample keeps its ``index`` in the publisher's split, so the models of a seed can be compared
+sample by sample, even from result files merged across machines.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -19,12 +27,22 @@ from .errors import ConfigError, DataError
 LUMINANCE = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601, as PIL's convert("L")
 
 
+VIEWS = ("grid", "image")
+
+
 @dataclass(frozen=True)
 class Split:
-    """Samples ``x`` (N, d) in [0, 1] and labels ``y`` (N,) in {0, ..., k-1} (k = 2: {0, 1})."""
+    """Samples ``x`` (N, d) in [0, 1] and labels ``y`` (N,) in {0, ..., k-1} (k = 2: {0, 1}).
+
+    :param index: each sample's position in the publisher's split it came from (for pairing).
+    :param image: the same samples at full resolution, flattened (N, D), in [0, 1]; ``None``
+        when the grid is the full resolution (or for a split built by hand).
+    """
 
     x: np.ndarray
     y: np.ndarray
+    index: np.ndarray | None = None
+    image: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.y)
@@ -32,9 +50,29 @@ class Split:
     def class_counts(self) -> tuple[int, int]:
         return int(np.sum(self.y == 0)), int(np.sum(self.y == 1))
 
+    def view(self, name: str) -> Split:
+        """The split as an encoder of view ``name`` reads it: ``x`` is the grid or the image."""
+        if name == "grid" or self.image is None:
+            return self
+        if name == "image":
+            return Split(self.image, self.y, self.index, self.image)
+        raise ConfigError(f"unknown view {name!r}; encoders read one of {', '.join(VIEWS)}")
+
+    def images(self) -> np.ndarray:
+        """The full-resolution samples (the grid itself when there is no other resolution)."""
+        return self.x if self.image is None else self.image
+
 
 @dataclass(frozen=True)
 class PreparedData:
+    """One seed's splits.
+
+    :param grid_map: (d, D) with ``x = image @ grid_map.T``; ``None`` when ``x`` is the image.
+    :param test_split: the publisher's split the test samples' ``index`` refers to.
+    :param requested_sizes: the sizes asked for; :meth:`sizes` gives those used, and ``capped``
+        says which were smaller than asked (a pool ran short).
+    """
+
     train: Split
     validation: Split
     test: Split
@@ -42,9 +80,37 @@ class PreparedData:
     class_names: tuple[str, ...]
     grid: int | None
     n_features: int
+    grid_map: np.ndarray | None = None
+    test_split: str = "test"
+    requested_sizes: dict[str, int] = field(default_factory=dict)
 
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.train), "validation": len(self.validation), "test": len(self.test)}
+
+    def view(self, name: str) -> PreparedData:
+        """The splits as an encoder of view ``name`` reads them."""
+        if name == "grid":
+            return self
+        views = [s.view(name) for s in (self.train, self.validation, self.test)]
+        return replace(self, train=views[0], validation=views[1], test=views[2], n_features=views[0].x.shape[1])
+
+    def to_view(self, images: np.ndarray, name: str) -> np.ndarray:
+        """Full-resolution samples (N, D) as view ``name`` (the grid: through ``grid_map``)."""
+        if name == "image" or self.grid_map is None:
+            return images
+        return images @ self.grid_map.T
+
+    def from_view(self, gradient: np.ndarray, name: str) -> np.ndarray:
+        """A gradient w.r.t. view ``name`` pulled back to the full-resolution samples."""
+        if name == "image" or self.grid_map is None:
+            return gradient
+        return gradient @ self.grid_map
+
+    @property
+    def capped(self) -> dict[str, tuple[int, int]]:
+        """Splits smaller than asked: name -> (requested, used)."""
+        used = self.sizes()
+        return {k: (v, used[k]) for k, v in self.requested_sizes.items() if k in used and used[k] < v}
 
 
 def area_resize_matrix(size_in: int, size_out: int) -> np.ndarray:
@@ -66,18 +132,30 @@ def area_resize(images: np.ndarray, grid: int) -> np.ndarray:
     return np.einsum("ih,nhw,jw->nij", rows, images, cols, optimize=True)
 
 
-def to_features(samples: np.ndarray, raw: RawDataset, grid: int | None, scale: tuple | None = None) -> np.ndarray:
-    """Scale to [0, 1] (grayscale and resize images) and flatten to (N, d)."""
+def grid_matrix(height: int, width: int, grid: int) -> np.ndarray:
+    """(grid^2, height * width): area averaging of a flattened image to a flattened grid."""
+    return np.kron(area_resize_matrix(height, grid), area_resize_matrix(width, grid))
+
+
+def to_images(samples: np.ndarray, raw: RawDataset, scale: tuple | None = None) -> np.ndarray:
+    """Scale to [0, 1] (grayscale images; min-max tabular data) and flatten to (N, D)."""
     x = samples.astype(np.float64)
     if raw.modality == "image":
         if x.ndim == 4:
             x = x @ LUMINANCE
         x = x / raw.max_value
-        if grid is not None:
-            x = area_resize(x, grid)
         return x.reshape(len(x), -1)
+    assert scale is not None
     lo, hi = scale
     return np.clip((x - lo) / np.where(hi > lo, hi - lo, 1.0), 0.0, 1.0)
+
+
+def to_features(samples: np.ndarray, raw: RawDataset, grid: int | None, scale: tuple | None = None) -> np.ndarray:
+    """Scale to [0, 1] (grayscale and resize images) and flatten to (N, d)."""
+    images = to_images(samples, raw, scale)
+    if raw.modality == "image" and grid is not None:
+        return images @ grid_matrix(samples.shape[1], samples.shape[2], grid).T
+    return images
 
 
 def _pick_balanced(labels: np.ndarray, classes: tuple[int, int], per_class: int, rng, exclude=None):
@@ -166,10 +244,17 @@ def prepare(
 
     label_of = np.full(max(n_classes, 1), -1, dtype=np.int64)
     label_of[list(classes)] = np.arange(k)
+    grid_map = None
+    if raw.modality == "image" and grid is not None:
+        h, w = raw.splits["train"][0].shape[1:3]
+        grid_map = grid_matrix(h, w, grid)
 
-    def split(pair, name) -> Split:
+    def split(pair, name, index) -> Split:
         x, y = pair
-        s = Split(to_features(x, raw, grid, scale), label_of[np.asarray(y, dtype=np.int64)])
+        images = to_images(x, raw, scale)
+        features = images if grid_map is None else images @ grid_map.T
+        s = Split(features, label_of[np.asarray(y, dtype=np.int64)], np.asarray(index, dtype=np.int64),
+                  None if grid_map is None else images)
         counts = np.bincount(s.y, minlength=k)
         if counts.min() < 2:
             listed = ", ".join(f"{n} of class {c}" for c, n in zip(classes, counts))
@@ -179,14 +264,17 @@ def prepare(
             )
         return s
 
-    prepared_train = split(train, "train")
+    prepared_train = split(train, "train", train_idx)
     names = tuple(raw.class_names[c] for c in classes)
     return PreparedData(
         train=prepared_train,
-        validation=split(validation, "validation"),
-        test=split(test, "test"),
+        validation=split(validation, "validation", val_idx),
+        test=split(test, "test", test_idx),
         classes=classes,
         class_names=names,
         grid=grid if raw.modality == "image" else None,
         n_features=prepared_train.x.shape[1],
+        grid_map=grid_map,
+        test_split="test" if "test" in raw.splits else "train",
+        requested_sizes={"train": train_size, "validation": validation_size, "test": test_size},
     )

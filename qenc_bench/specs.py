@@ -168,6 +168,24 @@ class CommandSpec(ComponentSpec):
     kind: ClassVar[str] = "command"
 
 
+@dataclass(frozen=True)
+class ReporterSpec(ComponentSpec):
+    """A reporter. ``factory()`` returns a :class:`qenc_bench.reporters.Reporter` that adds notes,
+    columns and plots about the models it knows to tables and reports."""
+
+    kind: ClassVar[str] = "reporter"
+
+
+@dataclass(frozen=True)
+class ClassicalSpec(ComponentSpec):
+    """A classical reference model. ``factory(seed=S, **options)`` returns an unfitted
+    scikit-learn style classifier (``fit(X, y)`` then ``predict(X)``), trained on the same
+    features, splits and seeds as the quantum models and shown as a marked row beside them.
+    """
+
+    kind: ClassVar[str] = "classical"
+
+
 SPEC_TYPES: dict[str, type[ComponentSpec]] = {
     "dataset": DatasetSpec,
     "encoder": EncoderSpec,
@@ -175,4 +193,6 @@ SPEC_TYPES: dict[str, type[ComponentSpec]] = {
     "attack": AttackSpec,
     "model": ModelSpec,
     "command": CommandSpec,
+    "reporter": ReporterSpec,
+    "classical": ClassicalSpec,
 }

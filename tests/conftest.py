@@ -1,8 +1,10 @@
 """Fixtures shared by the test modules: a fresh plugin manager, hand-registered plugins,
-fake entry points, an environment that cannot leak in, and the real shared data."""
+fake entry points, an environment that cannot leak in, and the real test data."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,16 +15,83 @@ import pytest
 from qenc_bench import plugins as plugins_module
 from qenc_bench.datasets import DATA_ENV
 from qenc_bench.plugins import DISABLE_ENV, ENTRY_POINT_GROUP, PluginManager, get_plugin_manager
+from qenc_datasets.download import cache_dir
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+TEST_DATA_ENV = "QENC_BENCH_TEST_DATA"
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+SUBSET_DATA = REPO / "tests" / "data"
+#: the cache that downloads fill, where the caller's environment puts it (read before any
+#: test points QENC_BENCH_CACHE at a private folder); the tests only read it
+DOWNLOAD_CACHE = cache_dir()
+#: the files that show a data directory holds each test dataset
+TEST_DATASETS = {
+    "mnist": tuple(f"mnist/{kind}-ubyte.gz" for kind in ("train-images-idx3", "train-labels-idx1",
+                                                           "t10k-images-idx3", "t10k-labels-idx1")),
+    "pneumoniamnist": ("pneumoniamnist/pneumoniamnist.npz",),
+    "cifar-10-batches-bin": ("cifar-10-batches-bin/test_batch.bin",),
+}
 
 
-@pytest.fixture
-def shared_data() -> Path:
-    """The real data sets shared by the project (MNIST IDX files under ``mnist/``)."""
-    if not (SHARED_DATA / "mnist").is_dir():
-        raise RuntimeError(f"the real test data is missing: expected {SHARED_DATA / 'mnist'}")
-    return SHARED_DATA
+@dataclass(frozen=True)
+class DataSource:
+    """Where a test dataset was found: its data directory, and which step of the lookup."""
+
+    dataset: str
+    root: Path
+    origin: str
+
+
+def find_test_data() -> dict[str, DataSource]:
+    """Each test dataset from the first place that holds it: ``$QENC_BENCH_TEST_DATA``, then
+    ``../shared/data`` beside the repository, then the download cache, then the small real
+    subset shipped in ``tests/data`` (MNIST and PneumoniaMNIST only)."""
+    places = []
+    explicit = os.environ.get(TEST_DATA_ENV)
+    if explicit:
+        if not Path(explicit).is_dir():
+            raise RuntimeError(f"{TEST_DATA_ENV}={explicit} is not a folder")
+        places.append((Path(explicit), f"${TEST_DATA_ENV}"))
+    places += [(SHARED_DATA, "../shared/data"), (DOWNLOAD_CACHE, "the download cache"),
+               (SUBSET_DATA, "the subset in tests/data")]
+    found = {}
+    for dataset, files in TEST_DATASETS.items():
+        for root, origin in places:
+            if all((root / f).is_file() for f in files):
+                found[dataset] = DataSource(dataset, root, origin)
+                break
+    missing = sorted({"mnist", "pneumoniamnist"} - set(found))
+    if missing:
+        raise RuntimeError(f"the real test data is missing: no {', '.join(missing)} in {', '.join(str(p) for p, _ in places)}")
+    return found
+
+
+@pytest.fixture(scope="session")
+def test_data_sources() -> dict[str, DataSource]:
+    """Where each test dataset comes from (see :func:`find_test_data`)."""
+    return find_test_data()
+
+
+@pytest.fixture(scope="session")
+def shared_data(test_data_sources, tmp_path_factory) -> Path:
+    """A data directory with the real test data: ``mnist/`` (IDX files) and
+    ``pneumoniamnist/pneumoniamnist.npz``, and ``cifar-10-batches-bin/`` when one is found.
+
+    The one folder they all come from, or a folder of links to each. Read only: a test that
+    changes a file copies it to ``tmp_path`` first. The shipped subset has a ``SUBSET.json``
+    in each of its folders (copy it with the files) and fewer samples: 500 train and 250 test
+    MNIST images (50 and 25 of each digit), 200/60/100 PneumoniaMNIST images (half of each class).
+    """
+    roots = {source.root for source in test_data_sources.values()}
+    if len(roots) == 1:
+        return roots.pop()
+    combined = tmp_path_factory.mktemp("test-data")
+    for name, source in test_data_sources.items():
+        try:
+            (combined / name).symlink_to(source.root / name, target_is_directory=True)
+        except OSError:  # no symbolic links here (Windows without the privilege)
+            shutil.copytree(source.root / name, combined / name)
+    return combined
 
 
 @pytest.fixture

@@ -9,14 +9,15 @@ import numpy as np
 import pytest
 
 from qenc_bench import FitContext, Split
-from qenc_bench.harness import CompareConfig, _Trainer, compare, plan
+from qenc_bench.harness import CompareConfig, Engines, ModelTrainer, compare, plan
 from qenc_bench.model import ReadoutModel
 from qenc_bench.training import TrainConfig
 from qenc_encoders.angle import AngleEncoder
 from qenc_encoders.atp import ATPEncoder, candidate_thresholds, class_average_maps, prune_mask, readout_expval
 from qenc_exact import ExactReadoutBackend
 
-SMALL = dict(dataset="digits", train_size=160, test_size=60, backend="exact", training=TrainConfig(max_epochs=40))
+SMALL = dict(dataset="digits", train_size=160, test_size=60, backend="exact", training=TrainConfig(max_epochs=40),
+             classical=())
 
 
 def test_closed_form_equals_the_exact_backend():
@@ -40,15 +41,12 @@ def test_closed_form_equals_the_exact_backend():
 def _setup(classes=(0, 1), seed=0, **overrides):
     config = CompareConfig(encoders=("atp",), classes=classes, seeds=1, seed=seed, **(SMALL | overrides))
     p = plan(config)
-    backends = {name: spec.factory() for name, spec in p.specs["backends"].items()}
-    for name, backend in backends.items():
-        backend.name = name
-    return p, backends
+    return p, Engines(p.backends, p.config)
 
 
-def _joint_fit(p, backends, seed=0, **options):
+def _joint_fit(p, engines, seed=0, **options):
     data = p.prepared(seed)
-    context = _Trainer(p.model, data, backends, p.config, seed).context(seed)
+    context = ModelTrainer(p.model, data, engines, p.config, seed).context({})
     encoder = ATPEncoder(optimizer="joint", **options).fit(data.train, data.validation, context)
     return encoder, context, data
 
@@ -61,7 +59,7 @@ def test_every_candidate_is_trained_as_the_harness_trains_it(classes):
     encoder, context, data = _joint_fit(p, backends)
     assert encoder.info()["search"]["strategy"] == "joint" and "fallback" not in encoder.info()["search"]
     assert context.trainings == len(encoder.candidates_) == encoder.info()["trainings"]
-    reference = _Trainer(p.model, data, backends, p.config, 0)
+    reference = ModelTrainer(p.model, data, backends, p.config, 0)
     for candidate in encoder.candidates_:
         kept = np.flatnonzero(~prune_mask(encoder.maps_, candidate["tau"]))
         result = reference.train_candidate(AngleEncoder(columns=kept).fit(data.train, data.validation))
@@ -86,7 +84,7 @@ def test_candidates_are_the_distinct_masks_and_chunking_changes_nothing():
     masks = {tuple(np.flatnonzero(~prune_mask(maps, t))) for t in candidate_thresholds(breakpoints, breakpoints.max())}
     assert sorted(c["qubits"] for c in one.candidates_) == sorted(len(m) for m in masks)
     chunked, ctx_chunked, _ = _joint_fit(p, backends, max_chunk=1)  # one run per loop
-    assert chunked.info()["search"]["chunks"] == len(masks)
+    assert chunked.info()["search"]["chunks"] == len(masks) * p.config.training.restarts  # one loop per run
     assert chunked.tau_ == one.tau_ and chunked.candidates_ == one.candidates_
     np.testing.assert_allclose(ctx_chunked.final.weights, ctx_one.final.weights, rtol=0, atol=1e-12)
 
@@ -135,7 +133,7 @@ def test_falls_back_without_a_training_plan():
                                                for c in encoder.candidates_})
 
 
-def test_falls_back_when_training_is_not_adam_on_the_exact_backend():
+def test_falls_back_when_training_is_not_adam():
     config = CompareConfig(encoders=("atp",), classes=(0, 1), seeds=1, encoder_options={"atp": {"optimizer": "joint"}},
                            **(SMALL | dict(train_size=40, training=TrainConfig(optimizer="cobyla", max_iterations=25))))
     record = compare(config).records[0]

@@ -18,7 +18,7 @@ from qenc_bench.errors import IncompatibleComponentsError
 from qenc_bench.harness import CompareConfig, compare, plan
 from qenc_bench.model import ReadoutModel
 from qenc_bench.plugins import load_registry
-from qenc_bench.ranking import rank, summarize
+from qenc_bench.stats import rank
 from qenc_bench.training import TrainConfig, train
 from qenc_attacks import FGSM, PGD
 from qenc_datasets.digits import DigitsDataset
@@ -378,7 +378,8 @@ LABELS = {"fgsm:0.1", "fgsm:0.3", "pgd:0.1"}
 @pytest.fixture(scope="module")
 def attacked():
     config = CompareConfig(encoders=("atp", "angle"), seeds=2, train_size=60, test_size=40, backend="exact",
-                           training=QUICK, attacks=(parse_attack("fgsm:0.1,0.3"), parse_attack("pgd:0.1")))
+                           training=QUICK, attacks=(parse_attack("fgsm:0.1,0.3"), parse_attack("pgd:0.1")),
+                           classical=())
     return compare(config, registry=load_registry(()))
 
 
@@ -396,12 +397,12 @@ def test_compare_records_adversarial_accuracy_per_attack_and_eps(attacked):
 
 
 def test_robustness_is_the_mean_of_the_adversarial_accuracies(attacked):
-    summaries = {s.encoder: s for s in rank(summarize(attacked.records), "robustness")}
+    summaries = {s.encoder: s for s in rank(attacked.records, "robustness").summaries}
     assert set(summaries) == {"atp", "angle"}
     for name, s in summaries.items():
         per_seed = [np.mean(list(r.adversarial_accuracy.values())) for r in attacked.records if r.encoder == name]
         assert s.metrics["robustness"].mean == pytest.approx(np.mean(per_seed))
-        assert s.metrics["robustness"].n == 2
+        assert s.metrics["robustness"].seeds == 2
     assert sorted(s.rank for s in summaries.values())[0] == 1
 
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from qenc_bench import harness
 from qenc_bench.cli import main
 from qenc_bench.datasets import DATA_ENV
-from qenc_bench.records import SCHEMA_VERSION, BenchmarkResult
+from qenc_bench.results import SCHEMA_VERSION, BenchmarkResult
 
 SMALL = ["--seeds", "1", "--train-size", "60", "--test-size", "40", "--epochs", "20"]
 MNIST_FILES = (
@@ -49,18 +49,19 @@ def one_line_error(result: Result) -> str:
 
 
 def row_of(stdout: str, encoder: str) -> str:
-    rows = [line for line in stdout.splitlines() if f" {encoder} " in line]
+    rows = [line for line in stdout.splitlines() if f"│ {encoder} " in line]
     assert len(rows) == 1, f"expected one table row for {encoder}:\n{stdout}"
     return rows[0]
 
 
 @pytest.fixture
 def mnist_copy(tmp_path, shared_data) -> Path:
-    """A data directory with a private copy of the four official MNIST files."""
+    """A data directory with a private copy of the four MNIST files (and the subset's manifest)."""
     folder = tmp_path / "data" / "mnist"
     folder.mkdir(parents=True)
-    for name in MNIST_FILES:
-        shutil.copyfile(shared_data / "mnist" / name, folder / name)
+    for name in (*MNIST_FILES, "SUBSET.json"):
+        if (shared_data / "mnist" / name).is_file():
+            shutil.copyfile(shared_data / "mnist" / name, folder / name)
     return folder.parent
 
 
@@ -77,10 +78,12 @@ def test_compare_on_digits_prints_the_ranking_and_writes_the_result(tmp_path):
     assert f"result written to {out}" in result.stdout
 
     data = json.loads(out.read_text())
-    assert data["schema_version"] == SCHEMA_VERSION == 1
-    assert len(data["records"]) == 2
+    assert data["schema_version"] == SCHEMA_VERSION == 2
+    assert len(data["records"]) == 4
     by_encoder = {r["encoder"]: r for r in data["records"]}
-    assert set(by_encoder) == {"atp", "angle"}
+    assert set(by_encoder) == {"atp", "angle", "logistic", "svm"}
+    assert {r["encoder"] for r in data["records"] if r["kind"] == "classical"} == {"logistic", "svm"}
+    assert row_of(result.stdout, "logistic (classical)")
     assert by_encoder["atp"]["n_qubits"] < by_encoder["angle"]["n_qubits"]
     assert all(r["dataset"] == "digits" and r["classes"] == [0, 1] for r in data["records"])
 
@@ -95,7 +98,7 @@ def test_force_overwrites_an_existing_result(tmp_path):
     result = invoke("compare", *SMALL, "--encoders", "angle", "--epochs", "5", "--out", str(out), "--force")
     assert result.exit_code == 0, result.output
     loaded = BenchmarkResult.load(out)
-    assert [r.encoder for r in loaded.records] == ["angle"]
+    assert [r.encoder for r in loaded.records] == ["angle", "logistic", "svm"]
 
 
 def test_existing_result_without_force_fails_before_any_work(tmp_path, monkeypatch):
@@ -175,7 +178,7 @@ def test_compare_on_real_mnist_zero_versus_one(tmp_path, shared_data):
     )
     assert result.exit_code == 0, result.output
     records = BenchmarkResult.load(out).records
-    assert {r.encoder for r in records} == {"atp", "angle"}
+    assert {r.encoder for r in records} == {"atp", "angle", "logistic", "svm"}
     for record in records:
         assert record.dataset == "mnist" and record.classes == (0, 1)
         assert record.accuracy > 0.85, (record.encoder, record.accuracy)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -138,8 +140,8 @@ def test_a_dataset_with_labels_out_of_range_or_the_wrong_modality_fails():
 
 def test_a_backend_whose_spec_overstates_its_capabilities_fails():
     exact = REGISTRY.get("backend", "exact")
-    lying = BackendSpec(name="lying", factory=exact.factory, capabilities=Capabilities(shots=True))
-    with pytest.raises(AssertionError, match="backend 'lying': the spec's capabilities differ .*shots: spec True"):
+    lying = BackendSpec(name="lying", factory=exact.factory, capabilities=replace(exact.capabilities, entropy=False))
+    with pytest.raises(AssertionError, match="backend 'lying': the spec's capabilities differ .*entropy: spec False"):
         check_backend(lying)
 
 

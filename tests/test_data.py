@@ -4,7 +4,6 @@ small hand-made datasets (RGB, tabular, too few samples)."""
 from __future__ import annotations
 
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,14 +14,9 @@ from qenc_bench.errors import ConfigError, DataError
 from qenc_datasets import mnist
 from qenc_datasets.digits import DigitsDataset
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
 @pytest.fixture(scope="module")
-def mnist_raw() -> RawDataset:
-    if not (SHARED_DATA / "mnist").is_dir():
-        raise RuntimeError(f"the real test data is missing: expected {SHARED_DATA / 'mnist'}")
-    return mnist().load(SHARED_DATA)
+def mnist_raw(shared_data) -> RawDataset:
+    return mnist().load(shared_data)
 
 
 @pytest.fixture(scope="module")
@@ -127,16 +121,16 @@ def _locate(x: np.ndarray, index: dict[bytes, int], max_value: float = 255.0) ->
 
 def test_prepare_mnist_splits_come_from_the_right_places(mnist_raw):
     classes = (7, 3)
-    data = prepare(mnist_raw, classes, grid=None, train_size=200, test_size=100, seed=0)
+    data = prepare(mnist_raw, classes, grid=None, train_size=80, test_size=40, seed=0)  # the subset: 50 + 25 a class
     x_pool, y_pool = mnist_raw.splits["train"]
     x_t10k, y_t10k = mnist_raw.splits["test"]
     assert len({r.tobytes() for r in x_pool.reshape(len(x_pool), -1)}) == len(x_pool)  # no duplicates
     pool, t10k = _index(x_pool), _index(x_t10k)
 
-    assert data.sizes() == {"train": 200, "validation": 50, "test": 100}
-    assert data.train.class_counts() == (100, 100)
-    assert data.validation.class_counts() == (25, 25)
-    assert data.test.class_counts() == (50, 50)
+    assert data.sizes() == {"train": 80, "validation": 20, "test": 40}
+    assert data.train.class_counts() == (40, 40)
+    assert data.validation.class_counts() == (10, 10)
+    assert data.test.class_counts() == (20, 20)
     assert data.classes == (7, 3) and data.class_names == ("7", "3")
     assert data.grid is None and data.n_features == 784
 
@@ -145,7 +139,7 @@ def test_prepare_mnist_splits_come_from_the_right_places(mnist_raw):
     assert len(set(test_idx)) == len(test_idx)
     train_idx, val_idx = _locate(data.train.x, pool), _locate(data.validation.x, pool)
     assert np.all(train_idx >= 0) and np.all(val_idx >= 0)
-    assert len(set(train_idx)) == 200 and len(set(val_idx)) == 50
+    assert len(set(train_idx)) == 80 and len(set(val_idx)) == 20
     assert not set(train_idx) & set(val_idx)  # disjoint
     # the first class is label 0
     for split, idx, y_raw in ((data.train, train_idx, y_pool), (data.validation, val_idx, y_pool),
@@ -154,7 +148,7 @@ def test_prepare_mnist_splits_come_from_the_right_places(mnist_raw):
         assert set(np.unique(split.y)) == {0, 1} and split.y.dtype == np.int64
         assert split.x.min() >= 0.0 and split.x.max() <= 1.0
     # the classes are shuffled together, not one block after the other
-    assert 0 < np.sum(np.diff(data.train.y) != 0) and data.train.y[:100].sum() not in (0, 100)
+    assert 0 < np.sum(np.diff(data.train.y) != 0) and data.train.y[:40].sum() not in (0, 40)
 
 
 def test_prepare_mnist_grid_is_the_area_average_of_the_same_samples(mnist_raw):

@@ -1,10 +1,20 @@
-"""The first-party dataset plugin on real data: scikit-learn's digits and the MNIST IDX files."""
+"""The first-party dataset plugin on real data: scikit-learn's digits and the MNIST IDX files.
+
+The MNIST files come from the ``shared_data`` fixture: the full official files when they are
+found (``$QENC_BENCH_TEST_DATA``, ``../shared/data``, the download cache), else the real subset
+shipped in ``tests/data`` with its ``SUBSET.json``. Tests of the official splits need the full
+files; the subset's own tests read ``tests/data`` directly.
+"""
 
 from __future__ import annotations
 
 import gzip
+import json
+import os
 import shutil
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,25 +23,55 @@ import pytest
 from qenc_bench.errors import DataError
 from qenc_datasets import DigitsDataset, IdxDataset, mnist, read_idx
 from qenc_datasets.idx import DIGIT_NAMES, IDX_FILES, MNIST_MD5, UBYTE_IMAGES, UBYTE_LABELS
+from qenc_datasets.subset import MANIFEST
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-MNIST_DIR = SHARED_DATA / "mnist"
-
-if not all((MNIST_DIR / f"{f}.gz").is_file() for f in IDX_FILES):
-    raise RuntimeError(f"the real test data is missing: expected the four MNIST IDX .gz files in {MNIST_DIR}")
+SUBSET_MNIST = Path(__file__).resolve().parent / "data" / "mnist"
 
 
-def _copy_gz(dest: Path, files=IDX_FILES) -> None:
+@pytest.fixture(scope="module")
+def mnist_dir(shared_data) -> Path:
+    return shared_data / "mnist"
+
+
+@pytest.fixture(scope="module")
+def accepted_md5(mnist_dir) -> dict[str, str]:
+    """The md5 each decompressed file of ``mnist_dir`` must have: official, or its manifest's."""
+    if (mnist_dir / MANIFEST).is_file():
+        return {f: entry["md5"] for f, entry in json.loads((mnist_dir / MANIFEST).read_text())["files"].items()}
+    return dict(MNIST_MD5)
+
+
+@pytest.fixture(scope="module")
+def sizes(mnist_dir) -> dict[str, int]:
+    """The number of train and test images in ``mnist_dir``, read from the IDX headers."""
+    def count(file: str) -> int:
+        return int.from_bytes(gzip.decompress((mnist_dir / f"{file}.gz").read_bytes())[4:8], "big")
+
+    return {"train": count("train-labels-idx1-ubyte"), "test": count("t10k-labels-idx1-ubyte")}
+
+
+@pytest.fixture
+def official_mnist_dir(mnist_dir) -> Path:
+    if (mnist_dir / MANIFEST).is_file():
+        pytest.skip("needs the full official MNIST files (QENC_BENCH_TEST_DATA, ../shared/data or the download "
+                    "cache); only the subset in tests/data was found")
+    return mnist_dir
+
+
+def _copy_gz(source: Path, dest: Path, files=IDX_FILES, manifest: bool = True) -> None:
+    """Copy the ``.gz`` files (and the subset manifest, if any and ``manifest``)."""
     dest.mkdir(parents=True, exist_ok=True)
     for f in files:
-        shutil.copyfile(MNIST_DIR / f"{f}.gz", dest / f"{f}.gz")
+        shutil.copyfile(source / f"{f}.gz", dest / f"{f}.gz")
+    if manifest and (source / MANIFEST).is_file():
+        shutil.copyfile(source / MANIFEST, dest / MANIFEST)
 
 
-def _write_plain(dest: Path, file: str) -> Path:
-    """Decompress one official file into ``dest``."""
+def _write_plain(source: Path, dest: Path, file: str) -> Path:
+    """Decompress one file into ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
     out = dest / file
-    out.write_bytes(gzip.decompress((MNIST_DIR / f"{file}.gz").read_bytes()))
+    out.write_bytes(gzip.decompress((source / f"{file}.gz").read_bytes()))
     return out
 
 
@@ -57,8 +97,8 @@ def test_digits_loads_1797_images_of_10_classes():
 # --- MNIST, real files -------------------------------------------------------------------
 
 
-def test_mnist_loads_the_official_splits():
-    raw = mnist().load(SHARED_DATA)
+def test_mnist_loads_the_official_splits(official_mnist_dir):
+    raw = mnist().load(official_mnist_dir.parent)
     x_train, y_train = raw.splits["train"]
     x_test, y_test = raw.splits["test"]
     assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
@@ -67,45 +107,102 @@ def test_mnist_loads_the_official_splits():
     assert np.bincount(y_train).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
     assert np.bincount(y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     assert raw.class_names == DIGIT_NAMES and raw.max_value == 255.0
-    assert raw.source == str(MNIST_DIR)
+    assert raw.source == str(official_mnist_dir) and raw.notes == {}
     assert x_train.max() == 255
 
 
-def test_mnist_files_directly_in_the_data_dir(tmp_path):
-    _copy_gz(tmp_path)
+def test_the_shipped_subset_loads_with_its_manifest_and_says_it_is_a_subset():
+    raw = mnist().load(SUBSET_MNIST.parent)
+    manifest = json.loads((SUBSET_MNIST / MANIFEST).read_text())
+    x_train, y_train = raw.splits["train"]
+    x_test, y_test = raw.splits["test"]
+    assert x_train.shape == (500, 28, 28) and x_test.shape == (250, 28, 28)
+    assert np.bincount(y_train).tolist() == [50] * 10 == manifest["splits"]["train"]["class_counts"]
+    assert np.bincount(y_test).tolist() == [25] * 10 == manifest["splits"]["test"]["class_counts"]
+    assert len(manifest["splits"]["train"]["indices"]) == 500 and manifest["splits"]["train"]["of"] == 60000
+    for f in IDX_FILES:  # a subset cannot have the official checksums: the manifest has its own
+        assert manifest["files"][f]["md5"] != MNIST_MD5[f] == manifest["files"][f]["source_md5"]
+    note = raw.notes["subset"]
+    assert str(SUBSET_MNIST / MANIFEST) in note and "train 500 of 60000" in note and "test 250 of 10000" in note
+    assert "not the official split" in note
+    assert raw.source == str(SUBSET_MNIST) and x_train.max() == 255
+
+
+def test_the_subset_is_the_official_images_at_the_manifests_indices(official_mnist_dir):
+    """Provenance: each subset image and label is the official one at the index the manifest gives."""
+    manifest = json.loads((SUBSET_MNIST / MANIFEST).read_text())
+    full = mnist().load(official_mnist_dir.parent)
+    subset = mnist().load(SUBSET_MNIST.parent)
+    for split in ("train", "test"):
+        indices = manifest["splits"][split]["indices"]
+        assert indices == sorted(set(indices))
+        np.testing.assert_array_equal(subset.splits[split][0], full.splits[split][0][indices])
+        np.testing.assert_array_equal(subset.splits[split][1], full.splits[split][1][indices])
+
+
+def test_subset_files_without_their_manifest_fail_the_official_checksum(tmp_path):
+    _copy_gz(SUBSET_MNIST, tmp_path / "mnist", manifest=False)
+    expected = rf"train-images-idx3-ubyte\.gz: checksum mismatch .* expected {MNIST_MD5['train-images-idx3-ubyte']}\)"
+    with pytest.raises(DataError, match=expected):
+        mnist().load(tmp_path)
+
+
+def test_a_file_that_matches_neither_the_official_md5_nor_the_manifest_is_refused(tmp_path):
+    folder = tmp_path / "mnist"
+    _copy_gz(SUBSET_MNIST, folder)
+    manifest = json.loads((folder / MANIFEST).read_text())
+    manifest["files"]["t10k-labels-idx1-ubyte"]["md5"] = "0" * 32
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+    official = MNIST_MD5["t10k-labels-idx1-ubyte"]
+    with pytest.raises(DataError, match=rf"t10k-labels-idx1-ubyte\.gz: checksum mismatch .* expected {official} or 0{{32}}"):
+        mnist().load(tmp_path)
+
+
+def test_a_malformed_manifest_names_itself(tmp_path):
+    folder = tmp_path / "mnist"
+    _copy_gz(SUBSET_MNIST, folder)
+    (folder / MANIFEST).write_text('{"files": {"train-images-idx3-ubyte": {}}}')
+    with pytest.raises(DataError, match=r"mnist/SUBSET\.json: not a valid subset manifest \(KeyError"):
+        mnist().load(tmp_path)
+
+
+def test_mnist_files_directly_in_the_data_dir(tmp_path, mnist_dir, sizes):
+    _copy_gz(mnist_dir, tmp_path)
     raw = mnist().load(tmp_path)
-    assert len(raw.splits["train"][0]) == 60000 and len(raw.splits["test"][0]) == 10000
+    assert len(raw.splits["train"][0]) == sizes["train"] and len(raw.splits["test"][0]) == sizes["test"]
     assert raw.source == str(tmp_path)
 
 
-def test_mnist_files_in_the_subfolder(tmp_path):
-    _copy_gz(tmp_path / "mnist")
+def test_mnist_files_in_the_subfolder(tmp_path, mnist_dir, sizes):
+    _copy_gz(mnist_dir, tmp_path / "mnist")
     raw = mnist().load(tmp_path)
-    assert len(raw.splits["train"][0]) == 60000
+    assert len(raw.splits["train"][0]) == sizes["train"]
     assert raw.source == str(tmp_path / "mnist")
 
 
-def test_plain_decompressed_files_give_the_same_arrays(tmp_path):
-    _copy_gz(tmp_path / "mnist", files=(IDX_FILES[0], IDX_FILES[1]))
+def test_plain_decompressed_files_give_the_same_arrays(tmp_path, mnist_dir, sizes):
+    _copy_gz(mnist_dir, tmp_path / "mnist", files=(IDX_FILES[0], IDX_FILES[1]))
     for f in IDX_FILES[2:]:
-        _write_plain(tmp_path / "mnist", f)
+        _write_plain(mnist_dir, tmp_path / "mnist", f)
     raw = mnist().load(tmp_path)
     x_test, y_test = raw.splits["test"]
-    assert x_test.shape == (10000, 28, 28) and y_test[:5].tolist() == [7, 2, 1, 0, 4]
-    assert np.array_equal(x_test, read_idx(MNIST_DIR / "t10k-images-idx3-ubyte.gz"))
+    assert x_test.shape == (sizes["test"], 28, 28) and y_test[:5].tolist() == [7, 2, 1, 0, 4]
+    assert np.array_equal(x_test, read_idx(mnist_dir / "t10k-images-idx3-ubyte.gz"))
 
 
-def test_read_idx_checks_the_md5_of_the_decompressed_bytes():
-    md5 = MNIST_MD5["t10k-labels-idx1-ubyte"]
-    labels = read_idx(MNIST_DIR / "t10k-labels-idx1-ubyte.gz", magic=UBYTE_LABELS, md5=md5)
-    assert labels.shape == (10000,) and labels.dtype == np.uint8
+def test_read_idx_checks_the_md5_of_the_decompressed_bytes(mnist_dir, accepted_md5, sizes):
+    path = mnist_dir / "t10k-labels-idx1-ubyte.gz"
+    labels = read_idx(path, magic=UBYTE_LABELS, md5=accepted_md5["t10k-labels-idx1-ubyte"])
+    assert labels.shape == (sizes["test"],) and labels.dtype == np.uint8
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte\.gz: checksum mismatch .*expected 0{32}\)"):
+        read_idx(path, magic=UBYTE_LABELS, md5="0" * 32)
 
 
 # --- MNIST, broken files -----------------------------------------------------------------
 
 
-def test_truncated_gzip_names_the_file(tmp_path):
-    _copy_gz(tmp_path / "mnist")
+def test_truncated_gzip_names_the_file(tmp_path, mnist_dir):
+    _copy_gz(mnist_dir, tmp_path / "mnist")
     path = tmp_path / "mnist" / "t10k-images-idx3-ubyte.gz"
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
@@ -149,10 +246,11 @@ def test_plain_file_with_trailing_bytes(tmp_path):
         read_idx(path)
 
 
-def test_plain_file_truncated(tmp_path):
-    path = _write_plain(tmp_path, "t10k-labels-idx1-ubyte")
+def test_plain_file_truncated(tmp_path, mnist_dir, sizes):
+    path = _write_plain(mnist_dir, tmp_path, "t10k-labels-idx1-ubyte")
     path.write_bytes(path.read_bytes()[:-10])
-    expected = r"t10k-labels-idx1-ubyte: truncated.*10000 bytes of data, the file has 9990"
+    n = sizes["test"]
+    expected = rf"t10k-labels-idx1-ubyte: truncated.*{n} bytes of data, the file has {n - 10}"
     with pytest.raises(DataError, match=expected):
         read_idx(path)
 
@@ -164,10 +262,10 @@ def test_truncated_header(tmp_path):
         read_idx(path)
 
 
-def test_modified_byte_fails_the_checksum(tmp_path):
+def test_modified_byte_fails_the_checksum(tmp_path, mnist_dir):
     folder = tmp_path / "mnist"
-    _copy_gz(folder, files=IDX_FILES[:2] + IDX_FILES[3:])
-    path = _write_plain(folder, "t10k-images-idx3-ubyte")
+    _copy_gz(mnist_dir, folder, files=IDX_FILES[:2] + IDX_FILES[3:])
+    path = _write_plain(mnist_dir, folder, "t10k-images-idx3-ubyte")
     data = bytearray(path.read_bytes())
     data[5000] ^= 0xFF
     path.write_bytes(bytes(data))
@@ -175,20 +273,20 @@ def test_modified_byte_fails_the_checksum(tmp_path):
         mnist().load(tmp_path)
 
 
-def test_no_checksum_without_known_md5s(tmp_path):
+def test_no_checksum_without_known_md5s(tmp_path, mnist_dir, sizes):
     """A dataset without known md5s (e.g. a re-release) accepts any well-formed files."""
     folder = tmp_path / "other"
-    _copy_gz(folder, files=IDX_FILES[:2] + IDX_FILES[3:])
-    path = _write_plain(folder, "t10k-images-idx3-ubyte")
+    _copy_gz(mnist_dir, folder, files=IDX_FILES[:2] + IDX_FILES[3:], manifest=False)
+    path = _write_plain(mnist_dir, folder, "t10k-images-idx3-ubyte")
     data = bytearray(path.read_bytes())
     data[5000] ^= 0xFF
     path.write_bytes(bytes(data))
     raw = IdxDataset(name="other", folder="other", class_names=DIGIT_NAMES).load(tmp_path)
-    assert raw.name == "other" and raw.splits["test"][0].shape == (10000, 28, 28)
+    assert raw.name == "other" and raw.splits["test"][0].shape == (sizes["test"], 28, 28) and raw.notes == {}
 
 
-def test_missing_file_names_it_and_the_folders(tmp_path):
-    _copy_gz(tmp_path / "mnist", files=IDX_FILES[:3])
+def test_missing_file_names_it_and_the_folders(tmp_path, mnist_dir):
+    _copy_gz(mnist_dir, tmp_path / "mnist", files=IDX_FILES[:3])
     with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte\.gz .*not found in .*mnist and "):
         mnist().load(tmp_path)
 
@@ -198,18 +296,18 @@ def test_read_idx_missing_file(tmp_path):
         read_idx(tmp_path / "nothing-idx1-ubyte.gz")
 
 
-def test_count_mismatch_between_images_and_labels(tmp_path):
+def test_count_mismatch_between_images_and_labels(tmp_path, mnist_dir, sizes):
     folder = tmp_path / "mnist"
-    _copy_gz(folder, files=IDX_FILES[:3])
+    _copy_gz(mnist_dir, folder, files=IDX_FILES[:3], manifest=False)
     (folder / "t10k-labels-idx1-ubyte").write_bytes(_idx_bytes(UBYTE_LABELS, (3,), b"\x00\x01\x02"))
     other = IdxDataset(name="mnist", folder="mnist", class_names=DIGIT_NAMES)  # no md5s
-    with pytest.raises(DataError, match=r"10000 images but .*t10k-labels-idx1-ubyte has 3 labels"):
+    with pytest.raises(DataError, match=rf"{sizes['test']} images but .*t10k-labels-idx1-ubyte has 3 labels"):
         other.load(tmp_path)
 
 
-def test_wrong_image_shape(tmp_path):
+def test_wrong_image_shape(tmp_path, mnist_dir):
     folder = tmp_path / "mnist"
-    _copy_gz(folder, files=IDX_FILES[:2])
+    _copy_gz(mnist_dir, folder, files=IDX_FILES[:2], manifest=False)
     (folder / "t10k-images-idx3-ubyte").write_bytes(_idx_bytes(UBYTE_IMAGES, (2, 4, 4), bytes(32)))
     (folder / "t10k-labels-idx1-ubyte").write_bytes(_idx_bytes(UBYTE_LABELS, (2,), b"\x00\x01"))
     other = IdxDataset(name="mnist", folder="mnist", class_names=DIGIT_NAMES)
@@ -226,3 +324,47 @@ def test_no_data_dir_says_how_to_give_one():
 def test_data_dir_that_does_not_exist(tmp_path):
     with pytest.raises(DataError, match=r"does-not-exist does not exist"):
         mnist().load(tmp_path / "does-not-exist")
+
+
+# --- where the tests find their data ----------------------------------------------------------
+
+_FIND = (
+    "import importlib.util, json, sys; "
+    "spec = importlib.util.spec_from_file_location('conftest_under_test', sys.argv[1]); "
+    "module = sys.modules[spec.name] = importlib.util.module_from_spec(spec); spec.loader.exec_module(module); "
+    "print(json.dumps({name: [str(s.root), s.origin] for name, s in module.find_test_data().items()}))"
+)
+CONFTEST = Path(__file__).resolve().parent / "conftest.py"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def _find_test_data(env: dict[str, str]) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if k not in ("QENC_BENCH_TEST_DATA", "XDG_CACHE_HOME")}
+    return subprocess.run([sys.executable, "-c", _FIND, str(CONFTEST)], env={**environ, **env},
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_test_data_comes_from_the_variable_then_shared_then_the_cache_then_the_subset(tmp_path):
+    shutil.copytree(SUBSET_MNIST, tmp_path / "given" / "mnist")  # only MNIST given
+    shutil.copytree(SUBSET_MNIST.parent / "pneumoniamnist", tmp_path / "cache" / "pneumoniamnist")
+    done = _find_test_data({"QENC_BENCH_TEST_DATA": str(tmp_path / "given"), "QENC_BENCH_CACHE": str(tmp_path / "cache")})
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["mnist"] == [str(tmp_path / "given"), "$QENC_BENCH_TEST_DATA"]
+    shared = (SHARED / "pneumoniamnist" / "pneumoniamnist.npz").is_file()
+    assert found["pneumoniamnist"] == ([str(SHARED), "../shared/data"] if shared
+                                       else [str(tmp_path / "cache"), "the download cache"])
+    if (SHARED / "cifar-10-batches-bin" / "test_batch.bin").is_file():
+        assert found["cifar-10-batches-bin"] == [str(SHARED), "../shared/data"]
+    else:  # nowhere: not in the subset
+        assert "cifar-10-batches-bin" not in found
+    done = _find_test_data({"QENC_BENCH_CACHE": str(tmp_path / "empty")})
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    expected = [str(SHARED), "../shared/data"] if (SHARED / "mnist").is_dir() else [
+        str(SUBSET_MNIST.parent), "the subset in tests/data"]
+    assert found["mnist"] == expected
+
+
+def test_a_test_data_variable_that_is_not_a_folder_is_an_error(tmp_path):
+    done = _find_test_data({"QENC_BENCH_TEST_DATA": str(tmp_path / "nowhere")})
+    assert done.returncode != 0 and f"QENC_BENCH_TEST_DATA={tmp_path / 'nowhere'} is not a folder" in done.stderr

@@ -35,6 +35,21 @@ def test_every_hook_has_a_page_that_names_it(hook):
     assert hook in page.read_text(encoding="utf-8"), f"{page.relative_to(ROOT)} does not mention {hook}"
 
 
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_hook_page_shows_the_hooks_signature(hook):
+    """The page's first code block is the hook's real signature: its name, parameters and the
+    spec type its ``register`` takes, as ``hookspecs`` declares them."""
+    import inspect
+
+    page = hook_page(hook).read_text(encoding="utf-8")
+    parameters = inspect.signature(getattr(hookspecs, hook)).parameters
+    annotation = getattr(hookspecs, hook).__annotations__["register"]
+    spec_type = annotation.split("[[")[1].split("]")[0]
+    expected = f"def {hook}({', '.join(f'{name}: {p.annotation}' for name, p in parameters.items())}) -> None"
+    assert expected in page, f"{hook_page(hook).relative_to(ROOT)} does not show {expected!r}"
+    assert spec_type in page
+
+
 @pytest.mark.parametrize("command", sorted(main.commands))
 def test_every_cli_command_is_in_the_readme(command):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -36,7 +36,7 @@ def test_three_digit_classes_train_one_vs_rest_well_above_chance():
     for record in result.records:
         assert record.classes == (0, 1, 4)
         assert record.accuracy > 0.6, record  # chance is 1/3
-        assert 0.0 <= record.entropy <= 1.0
+        assert record.is_classical or 0.0 <= record.entropy <= 1.0
     atp = next(r for r in result.records if r.encoder == "atp")
     assert len(atp.encoder_info["class_average_maps"]) == 3
 

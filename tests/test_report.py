@@ -17,25 +17,20 @@ import pytest
 from click.testing import CliRunner
 
 from qenc_bench.attacks import parse_attack
-from qenc_bench.cli import _Group
-from qenc_bench.commands_report import report, show
+from qenc_bench.cli import QencGroup
+from qenc_bench.cli.results import report, show
 from qenc_bench.errors import ResultFileError
 from qenc_bench.harness import CompareConfig, compare
-from qenc_bench.records import SCHEMA_VERSION, BenchmarkResult, RunRecord
-from qenc_bench.store import ResultStore, StoredRun, run_id
-from qenc_bench.report import (
-    CONFIG_FIELDS,
-    RECORD_FIELDS,
-    RESULT_FIELDS,
-    TRAINING_FIELDS,
-    load_result,
-    merge,
-    rank_group,
-    upgrade,
-    validate_result,
-)
-from qenc_bench.report_html import group_plots, markdown_leaderboard
+from qenc_bench.leaderboard import Leaderboard, rank_group
+from qenc_bench.render.markdown import markdown_leaderboard
+from qenc_bench.render.plots import group_plots
+from qenc_bench.results import SCHEMA_VERSION, BenchmarkResult, RunRecord, merge, upgrade, validate_result
+from qenc_bench.results.schema import CONFIG_FIELDS, RECORD_FIELDS, RESULT_FIELDS, TRAINING_FIELDS
+from qenc_bench.results.store import ResultStore, StoredRun, run_id
+from qenc_bench.reporters import load_reporters
 from qenc_bench.training import TrainConfig
+
+load_result = BenchmarkResult.load
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -60,7 +55,7 @@ def results(tmp_path_factory) -> dict[str, Path]:
 def cli():
     """The report commands under the ``qenc-bench`` group class, which prints QencBenchError
     as one line (so these tests do not depend on how cli.py registers them)."""
-    group = _Group("qenc-bench")
+    group = QencGroup("qenc-bench")
     group.add_command(report)
     group.add_command(show)
     return group
@@ -84,10 +79,11 @@ def test_files_with_the_same_setting_merge_into_one_leaderboard(results, tmp_pat
     assert group_headings(text) == ["digits 0,1 · grid 3 · readout(layers=1)"]
     for encoder in ("atp", "angle", "pca"):
         assert re.search(rf"^\| \d+=?\?? \| {encoder} \|", text, re.M), f"{encoder} missing from\n{text}"
-    angle_row = next(line for line in text.splitlines() if line.startswith("|") and "| angle |" in line)
-    assert angle_row.split("|")[-3].strip() == "4", "angle's 2 + 2 seeds from both files"
+    header = next(line for line in text.splitlines() if line.startswith("| rank |")).split("|")
+    angle_row = next(line for line in text.splitlines() if line.startswith("|") and "| angle |" in line).split("|")
+    assert angle_row[header.index(" seeds ")].strip() == "4", "angle's 2 + 2 seeds from both files"
     assert "seeds 0-1, 5-6" in text
-    assert "## Legend" in text and "shared rank" in text and "95% confidence interval" in text
+    assert "## Legend" in text and "shared rank" in text and "two-level bootstrap" in text
 
 
 def test_a_different_setting_is_a_separate_labelled_group(results, tmp_path):
@@ -114,7 +110,7 @@ def test_a_run_in_two_files_is_counted_once_and_flagged(results, tmp_path):
     a = load_result(results["a"])
     groups = merge([a, load_result(copy_)], [str(results["a"]), str(copy_)])
     assert len(groups) == 1 and len(groups[0].records) == len(a.records)
-    assert groups[0].notes() == [f"4 runs of {copy_} also in {results['a']} with the same numbers: counted once"]
+    assert groups[0].notes() == [f"8 runs of {copy_} also in {results['a']} with the same numbers: counted once"]
 
     data = json.loads(copy_.read_text())
     data["records"][0]["accuracy"] = 0.5
@@ -128,7 +124,9 @@ def test_a_sweep_store_is_read_like_its_result_files(results, tmp_path):
     b = load_result(results["b"])
     store = ResultStore.create(tmp_path / "store")
     for record in b.records:
-        config = {**b.config, "encoders": [record.encoder], "seed": record.seed, "seeds": 1}
+        model = {"encoders": [], "classical": [record.encoder]} if record.is_classical else \
+            {"encoders": [record.encoder], "classical": []}
+        config = {**b.config, **model, "seed": record.seed, "seeds": 1}
         store.put(StoredRun(run_id=run_id(config), status="ok", config=config,
                             result=BenchmarkResult(config=config, records=(record,)), finished=b.created))
     md = tmp_path / "board.md"
@@ -157,14 +155,14 @@ def test_encoders_run_with_options_are_ranked_as_variants(results):
     a = BenchmarkResult.load(results["a"])
     warm = replace(a, config={**a.config, "encoder_options": {"atp": {"optimizer": "warm"}}})
     encoders = {r.encoder for g in merge([a, warm]) for r in g.records}
-    assert encoders == {"atp", "angle", "atp (optimizer=warm)"}
+    assert encoders == {"atp", "angle", "atp (optimizer=warm)", "logistic", "svm"}
 
 
 def test_a_metric_a_group_lacks_falls_back_to_accuracy_with_a_note(results):
     group = merge([load_result(results["a"])])[0]
     ranked = rank_group(group, "robustness")
     assert ranked.rank_by == "accuracy"
-    assert "not every encoder here has robustness: ranked by accuracy instead" in ranked.notes
+    assert "no model here has robustness: ranked by accuracy instead" in ranked.notes
 
 
 # --- HTML -------------------------------------------------------------------------------
@@ -193,10 +191,10 @@ def test_noise_levels_get_a_plot(results):
              for r in a.records]
     ranked = rank_group(merge([replace(a, records=tuple(noisy))])[0], "robustness")
     assert ranked.rank_by == "robustness" and not any("instead" in n for n in ranked.notes)
-    captions = [caption for _, caption in group_plots(ranked)]
+    captions = [caption for _, caption in group_plots(ranked.ranking, ranked.group.records, load_reporters())]
     assert len(captions) == 3  # entropy, noise, ATP's thresholds
-    md = markdown_leaderboard([ranked], ["made-up.json"], "robustness")
-    assert "acc @ p=0.03" in md and "acc @ p=0.1" in md and "| robustness |" in md
+    md = markdown_leaderboard(Leaderboard((ranked,), (), ("made-up.json",), "robustness"))
+    assert "depol p=0.03" in md and "depol p=0.1" in md and "| robustness [95%] |" in md
 
 
 def test_existing_outputs_are_refused_without_force(results, tmp_path):
@@ -204,7 +202,7 @@ def test_existing_outputs_are_refused_without_force(results, tmp_path):
     page.write_text("keep me")
     run = invoke("report", results["a"], "--html", page, "--markdown", md)
     assert run.exit_code == 1
-    assert run.output == f"Error: {page} already exists; pass --force to overwrite it\n"
+    assert run.output == f"Error: {page} already exists; pass --force to overwrite it or choose another --html\n"
     assert page.read_text() == "keep me" and not md.exists()
     run = invoke("report", results["a"], "--html", page, "--markdown", md, "--force")
     assert run.exit_code == 0, run.output
@@ -214,7 +212,7 @@ def test_existing_outputs_are_refused_without_force(results, tmp_path):
 
 def test_a_result_file_is_never_a_report_target(results):
     run = invoke("report", results["a"], "--markdown", results["a"], "--force")
-    assert run.exit_code == 1 and "is one of the result files being reported" in run.output
+    assert run.exit_code == 1 and "is one of the files being read" in run.output
 
 
 def test_the_page_renders_in_headless_chromium(results, tmp_path):
@@ -226,11 +224,11 @@ def test_the_page_renders_in_headless_chromium(results, tmp_path):
     page, png = tmp_path / "board.html", tmp_path / "board.png"
     assert invoke("report", results["a"], results["b"], "--html", page).exit_code == 0
     script = ROOT / "docs" / "scripts" / "screenshot_report.py"
-    done = subprocess.run([sys.executable, str(script), str(page), str(png), "--height", "1400"],
+    done = subprocess.run([sys.executable, str(script), str(page), str(png), "--height", "2200"],
                           capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
     image = Image.open(png).convert("RGB")
-    assert image.size == (1280, 1400)
+    assert image.size == (1280, 2200)
     colours = image.getcolors(maxcolors=1 << 20)
     assert len(colours) > 500, "the page rendered nearly blank"
     plot_blue = sum(n for n, (r, g, b) in colours if abs(r - 0x1F) < 12 and abs(g - 0x77) < 12 and abs(b - 0xB4) < 12)
@@ -242,8 +240,8 @@ def test_the_page_renders_in_headless_chromium(results, tmp_path):
 def test_show_prints_the_compare_table(results):
     run = invoke("show", results["a"])
     assert run.exit_code == 0, run.output
-    assert "digits classes 0,1 · grid 3 · readout(layers=1) · 2 seed(s) · ranked by accuracy" in run.output
-    for text in ("test accuracy", "95% CI", "entropy", "atp", "angle", "tau="):
+    assert "digits 0,1 · grid 3 · readout(layers=1) · 2 seed(s) · ranked by accuracy" in run.output
+    for text in ("accuracy [95% interval]", "entropy", "atp", "angle", "logistic (classical)", "tau="):
         assert text in run.output
     run = invoke("show", results["grid2"], "--rank-by", "robustness")
     assert run.exit_code == 0, run.output
@@ -261,9 +259,9 @@ def broken(path: Path, tmp_path: Path, change) -> Path:
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda d: d["records"][2].pop("accuracy"), "record 2 (atp seed 1): missing field 'accuracy'"),
+    (lambda d: d["records"][4].pop("accuracy"), "record 4 (atp seed 1): missing field 'accuracy'"),
     (lambda d: d["records"][1].update(n_qubits="ten"),
-     "record 1 (angle seed 0): field 'n_qubits' must be a positive integer, got 'ten'"),
+     "record 1 (angle seed 0): field 'n_qubits' must be a non-negative integer, got 'ten'"),
     (lambda d: d["records"][0].update(converged=1),
      "record 0 (atp seed 0): field 'converged' must be a boolean, got 1"),
     (lambda d: d["records"][3].update(noisy_accuracy={"depolarizing:0.1": 1.5}),

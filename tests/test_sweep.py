@@ -1,6 +1,6 @@
 """Sweeps: the TOML grid and its checks, the resumable store, local worker processes, a crash
 and Ctrl-C then resume, failed runs, a dying worker, and a Dask cluster that gives the same
-numbers as local processes. Runs use the real MNIST files in ../shared/data, small sizes."""
+numbers as local processes. Runs use the real MNIST files of the shared_data fixture, small sizes."""
 
 from __future__ import annotations
 
@@ -19,14 +19,16 @@ from click.testing import CliRunner
 
 from qenc_bench.errors import ConfigError, MissingDependencyError, ResultFileError
 from qenc_bench.harness import CompareConfig
-from qenc_bench.records import BenchmarkResult
-from qenc_bench.store import FAILED, OK, ResultStore, StoredRun, load_results, to_results, write_json_atomic
-from qenc_bench.sweep import SweepProgress, _local_outcomes, load_spec, parse_spec, run_sweep
+from qenc_bench.results import BenchmarkResult, write_json_atomic
+from qenc_bench.results.store import FAILED, OK, ResultStore, StoredRun, load_results, to_results
+from qenc_bench.sweep import SweepProgress, load_spec, parse_spec, run_sweep
+from qenc_bench.sweep.runner import _local_outcomes
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 GRID = {"datasets": ["mnist"], "classes": [[0, 1], [2, 8]], "encoders": ["atp", "angle", "sqe"], "seeds": [0, 1]}
 # the exact backend evaluates as pennylane does (same entropy) without its seconds-long import per worker
-SMALL = {"compare": {"train_size": 60, "test_size": 40, "backend": "exact"}, "training": {"max_epochs": 10}}
+# classical reference runs are left out here (their own test below): the counts stay pairs x encoders x seeds
+SMALL = {"compare": {"train_size": 60, "test_size": 40, "backend": "exact", "classical": []},
+         "training": {"max_epochs": 10, "restarts": 1}}
 # what a run measured with its trained weights; equal numbers mean the same training
 MEASURED = ("accuracy", "entropy", "validation_accuracy", "epochs", "converged", "n_qubits", "two_qubit_gates",
             "noisy_accuracy", "encoder_info")
@@ -37,7 +39,7 @@ def toml_value(value) -> str:
 
 
 def write_sweep(path: Path, sweep: dict | None = None, tables: dict | None = None, extra: str = "") -> Path:
-    sweep = {**GRID, "data_dir": str(SHARED_DATA), **(sweep or {})}
+    sweep = {**GRID, "data_dir": str(DATA_DIR[0]), **(sweep or {})}
     lines = ["[sweep]", *(f"{k} = {toml_value(v)}" for k, v in sweep.items())]
     for table, values in (tables or SMALL).items():
         lines += [f"[{table}]", *(f"{k} = {toml_value(v)}" for k, v in values.items())]
@@ -48,7 +50,7 @@ def write_sweep(path: Path, sweep: dict | None = None, tables: dict | None = Non
 def cli():
     """The CLI with the sweep commands, registered here if cli.py does not list them yet."""
     from qenc_bench.cli import main
-    from qenc_bench.commands_sweep import sweep, sweep_export
+    from qenc_bench.cli.sweep import sweep, sweep_export
 
     for command in (sweep, sweep_export):
         if command.name not in main.commands:
@@ -56,7 +58,7 @@ def cli():
     return main
 
 
-CLI_SCRIPT = ("import sys; from qenc_bench.cli import main; from qenc_bench.commands_sweep import sweep, sweep_export; "
+CLI_SCRIPT = ("import sys; from qenc_bench.cli import main; from qenc_bench.cli.sweep import sweep, sweep_export; "
               "[main.add_command(c) for c in (sweep, sweep_export) if c.name not in main.commands]; sys.exit(main())")
 
 
@@ -72,14 +74,17 @@ def mtimes(store: Path) -> dict[str, int]:
     return {p.stem: p.stat().st_mtime_ns for p in (store / "runs").glob("*.json")}
 
 
-@pytest.fixture(autouse=True)
-def _real_data():
-    if not (SHARED_DATA / "mnist").is_dir():
-        raise RuntimeError(f"the real test data is missing: expected {SHARED_DATA / 'mnist'}")
+#: the data directory of every sweep file: the shared_data fixture's, set by _real_data
+DATA_DIR: list[Path] = []
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _real_data(shared_data):
+    DATA_DIR[:] = [shared_data]
 
 
 @pytest.fixture(scope="module")
-def local_sweep(tmp_path_factory):
+def local_sweep(tmp_path_factory, _real_data):
     """The 2 pairs x 3 encoders x 2 seeds sweep, once, on 2 local worker processes."""
     folder = tmp_path_factory.mktemp("local")
     spec = write_sweep(folder / "mnist.toml")
@@ -98,12 +103,18 @@ def local_sweep(tmp_path_factory):
 def test_the_grid_expands_into_one_run_per_dataset_pair_encoder_and_seed():
     spec = parse_spec({"sweep": {**GRID, "datasets": ["mnist", "fashion_mnist"]}, **SMALL,
                        "compare": {"train_size": 60, "encoder_options": {"atp": {"optimizer": "grid"}}}})
-    runs = spec.runs()
+    everything = spec.runs()
+    # the default classical references (logistic, svm) are runs of their own, with no encoder
+    classical = [r for r in everything if not r.config.encoders]
+    assert len(classical) == 2 * 2 * 2 * 2 and all(len(r.config.classical) == 1 for r in classical)
+    assert {r.config.classical[0] for r in classical} == {"logistic", "svm"}
+    runs = [r for r in everything if r.config.encoders]
     assert len(runs) == 2 * 2 * 3 * 2
-    assert len({r.run_id for r in runs}) == len(runs)
+    assert len({r.run_id for r in everything}) == len(everything)
     for run in runs:
         c = run.config
         assert len(c.encoders) == 1 and c.seeds == 1 and c.train_size == 60 and c.training.max_epochs == 10
+        assert c.classical == ()
         assert c.encoder_options == ({"atp": {"optimizer": "grid"}} if c.encoders == ("atp",) else {})
         assert run.run_id.startswith(f"{c.dataset}-{c.classes[0]}v{c.classes[1]}-{c.encoders[0]}-s{c.seed}-")
     assert {(r.config.dataset, r.config.classes, r.config.encoders[0], r.config.seed) for r in runs} == {
@@ -366,7 +377,7 @@ def test_a_dying_worker_fails_its_run_and_a_new_pool_runs_the_rest(tmp_path, mon
     monkeypatch.syspath_prepend(str(tmp_path))  # spawned workers get the parent's sys.path
     import dying_worker
 
-    runs = [r for r in parse_spec({"sweep": {**GRID, "classes": [[0, 1]], "seeds": [0]}}).runs()]
+    runs = [r for r in parse_spec({"sweep": {**GRID, "classes": [[0, 1]], "seeds": [0]}}).runs() if r.config.encoders]
     runs.sort(key=lambda r: ["angle", "sqe", "atp"].index(r.config.encoders[0]))
     outcomes = {run.config.encoders[0]: outcome for run, outcome in _local_outcomes(runs, 1, dying_worker.execute)}
     assert outcomes["angle"] == {"status": "ok", "encoder": "angle"}

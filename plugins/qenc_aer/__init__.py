@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qenc_bench import BackendSpec, Capabilities, hookimpl
+from qenc_bench import AutoPolicy, BackendSpec, Capabilities, hookimpl
 
 #: statevector limit; noisy runs use density matrices and stop at ``NOISY_MAX_QUBITS``
 CAPABILITIES = Capabilities(
@@ -29,5 +29,8 @@ def qenc_bench_register_backends(register):
                 "gradients, depolarizing noise on density matrices, optional shots"
             ),
             capabilities=CAPABILITIES,
+            # last: the statevector engines are faster; chosen for shots and density-matrix noise
+            auto=AutoPolicy(priority=50),
+            requires=("qiskit_aer",),
         )
     )

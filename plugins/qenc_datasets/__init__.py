@@ -1,8 +1,9 @@
 """First-party datasets: scikit-learn's bundled ``digits`` and ``breast-cancer``, MNIST and
-Fashion-MNIST (IDX files), CIFAR-10 (binary batches) and the 2D MedMNIST sets (npz files).
+Fashion-MNIST (IDX files), CIFAR-10 (binary batches) and the twelve 2D MedMNIST sets (npz files).
 
 File-based datasets are read from the data directory, else from the user cache, downloading
-into it when possible (:mod:`qenc_datasets.download`).
+into it through pooch when possible (:mod:`qenc_datasets.download`). A folder with a
+``SUBSET.json`` manifest holds a declared subset (:mod:`qenc_datasets.subset`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from .digits import DigitsDataset
 from .download import RemoteFile, cache_dir
 from .idx import IdxDataset, fashion_mnist, mnist, read_idx
 from .medmnist import MEDMNIST_2D, MedMnistDataset, read_medmnist_npz
+from .subset import SubsetManifest, read_subset_manifest
 from .tabular import BreastCancerDataset
 
 __all__ = [
@@ -26,12 +28,14 @@ __all__ = [
     "IdxDataset",
     "MedMnistDataset",
     "RemoteFile",
+    "SubsetManifest",
     "cache_dir",
     "fashion_mnist",
     "mnist",
     "read_cifar_batch",
     "read_idx",
     "read_medmnist_npz",
+    "read_subset_manifest",
 ]
 
 

@@ -27,8 +27,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from qenc_bench import Dataset, RawDataset
-from qenc_bench.errors import DataError
+from qenc_bench import DataError, Dataset, RawDataset
 
 from .download import BASE_URLS, Download, RemoteFile, checked_data_dir, ensure_cached
 

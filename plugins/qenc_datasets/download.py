@@ -1,4 +1,5 @@
-"""Downloading dataset files once into a user cache, checksummed and written atomically.
+"""Downloading dataset files once into a user cache, through pooch: checksummed, retried,
+bounded by a deadline, and never left half-written.
 
 Every file-based dataset looks for its files in this order:
 
@@ -8,39 +9,76 @@ Every file-based dataset looks for its files in this order:
    (``<cache>/mnist/...``, ``<cache>/cifar-10-batches-bin/...``), so it can be used as one;
 3. a download into the cache, from the publisher's address or from a mirror.
 
-A download is one attempt with a short timeout: offline, it fails at once with a
-:class:`~qenc_bench.errors.DataError` that says which files to put where. Each file is
-written to a temporary name in the target folder, its checksum verified, and only then
-renamed to its final name (``os.replace``), so a file at its final name is always complete.
+A download is :meth:`pooch.Pooch.fetch` with the file's checksum and :data:`RETRIES` retries,
+and :class:`~qenc_datasets.downloader.DeadlineDownloader` as its downloader: one streamed GET
+(``requests``) with a progress bar, a :data:`TIMEOUT` to connect and for each read, and a
+deadline for the whole file (:data:`DEADLINE`, or ``$QENC_BENCH_DOWNLOAD_DEADLINE`` seconds),
+so a server that sends a byte every few seconds cannot hang a run. What is retried is what may pass: a timeout, a
+connection dropped mid-file, HTTP 408, 429 and 5xx. A server that cannot be reached, HTTP 404,
+a checksum mismatch (the server sends another file) and the deadline fail at once with a
+:class:`~qenc_bench.DataError` that says which files to put where.
+
+Files are written inside a scratch folder ``<cache>/.download-*`` and renamed to their final
+names (``os.replace``) only when complete and verified, so a file at its final name is always
+whole. The scratch folder is removed when a download ends, fails, is interrupted (Ctrl-C) or
+terminated (SIGTERM, in the main thread); a process killed outright (SIGKILL) cannot clean up,
+and the next download removes its scratch folder (it holds a lock that dies with the process).
 
 ``QENC_BENCH_OFFLINE=1`` turns downloads off. ``QENC_BENCH_MIRROR=URL`` fetches every file
-from ``URL/<dataset>/<file name>`` instead of the publisher (a local mirror, or a test
-server); the checksums are the same. The publishers' base addresses are in :data:`BASE_URLS`.
+from ``URL/<dataset>/<file name>`` instead of the publisher (``http(s)://`` or ``file://``: a
+local mirror, or a test server); the checksums are the same. The publishers' base addresses
+are in :data:`BASE_URLS`.
 """
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import os
-import secrets
 import shutil
+import signal
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
-from qenc_bench.datasets import DATA_ENV
-from qenc_bench.errors import DataError
+from qenc_bench import DATA_ENV, ConfigError, DataError
+
+from .downloader import (
+    RETRIES,
+    TIMEOUT,
+    ChecksumMismatch,
+    DeadlineDownloader,
+    TooSlow,
+    Unreachable,
+    reason,
+)
+
+__all__ = [
+    "BASE_URLS", "CACHE_ENV", "DEADLINE", "DEADLINE_ENV", "MIRROR_ENV", "OFFLINE_ENV", "RETRIES", "SCRATCH_PREFIX",
+    "TIMEOUT", "Download", "RemoteFile", "cache_dir", "cached", "checked_data_dir", "deadline", "ensure_cached",
+    "offline", "remove_abandoned_scratch", "url_of", "where_to_put",
+]
+
+try:
+    import fcntl
+except ImportError:  # Windows: abandoned scratch folders are recognised by their age alone
+    fcntl = None  # type: ignore[assignment]
 
 CACHE_ENV = "QENC_BENCH_CACHE"
 OFFLINE_ENV = "QENC_BENCH_OFFLINE"
 MIRROR_ENV = "QENC_BENCH_MIRROR"
+DEADLINE_ENV = "QENC_BENCH_DOWNLOAD_DEADLINE"
 
-#: seconds to wait for a connection or for each read; there is no retry
-TIMEOUT = 10.0
-CHUNK = 1 << 16
+#: seconds a whole file may take, every attempt included (``$QENC_BENCH_DOWNLOAD_DEADLINE``)
+DEADLINE = 1800.0
+
+SCRATCH_PREFIX = ".download-"
+_LOCK = ".lock"
+#: a scratch folder without a lock this old (or any, without fcntl) is abandoned
+_STALE_AFTER = 24 * 3600.0
 
 #: the publishers' base addresses, by dataset family
 BASE_URLS: dict[str, str] = {
@@ -73,7 +111,7 @@ class RemoteFile:
     @property
     def checksum(self) -> tuple[str, str]:
         """``(algorithm, hex digest)``, SHA-256 when known."""
-        return ("sha256", self.sha256.lower()) if self.sha256 else ("md5", self.md5.lower())
+        return ("sha256", self.sha256.lower()) if self.sha256 else ("md5", str(self.md5).lower())
 
 
 @dataclass(frozen=True)
@@ -112,6 +150,23 @@ def offline() -> bool:
     return os.environ.get(OFFLINE_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
+def deadline() -> float:
+    """Seconds a file's download may take: ``$QENC_BENCH_DOWNLOAD_DEADLINE``, else :data:`DEADLINE`.
+
+    :raises ConfigError: the variable is set to something else than a positive number.
+    """
+    value = os.environ.get(DEADLINE_ENV, "").strip()
+    if not value:
+        return DEADLINE
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0 or seconds == float("inf"):
+        raise ConfigError(f"{DEADLINE_ENV}={value!r} is not a positive number of seconds")
+    return seconds
+
+
 def url_of(download: Download, remote: RemoteFile) -> str:
     """``$QENC_BENCH_MIRROR/<dataset>/<name>`` when a mirror is set, else the publisher's address."""
     mirror = os.environ.get(MIRROR_ENV)
@@ -147,8 +202,9 @@ def ensure_cached(download: Download, searched: Sequence[Path] = ()) -> Path:
 
     :param searched: folders already looked in, for the message when this fails.
     :raises DataError: downloads are off, the server cannot be reached or answers with an
-        error, a checksum does not match, or an archive is unsafe or incomplete. No file is
-        left at a final name unless it is complete and verified.
+        error, a checksum does not match, the deadline passes, or an archive is unsafe or
+        incomplete. No file is left at a final name unless it is complete and verified, and
+        nothing is left in the cache by a download that fails.
     """
     folder = cache_dir() / download.folder
     if cached(download) is not None:
@@ -157,16 +213,16 @@ def ensure_cached(download: Download, searched: Sequence[Path] = ()) -> Path:
         raise _unavailable(download, searched, download.unavailable or "no download address is known")
     if offline():
         raise _unavailable(download, searched, f"downloads are off ({OFFLINE_ENV}={os.environ[OFFLINE_ENV]})")
-    if download.unpack is None:
-        for remote in download.remote:
-            if not (folder / remote.name).is_file():
-                _fetch(download, remote, folder / remote.name, searched)
-        return folder
-    with _scratch(folder.parent) as scratch:
-        fetched = {}
-        for remote in download.remote:
-            fetched[remote.name] = scratch / remote.name
-            _fetch(download, remote, fetched[remote.name], searched)
+    limit = deadline()
+    with _cleaned_up_on_sigterm(), _scratch(cache_dir()) as scratch:
+        if download.unpack is None:
+            for remote in download.remote:
+                if not (folder / remote.name).is_file():
+                    path = _fetch(download, remote, scratch, searched, limit)
+                    folder.mkdir(parents=True, exist_ok=True)
+                    os.replace(path, folder / remote.name)
+            return folder
+        fetched = {remote.name: _fetch(download, remote, scratch, searched, limit) for remote in download.remote}
         unpacked = scratch / "unpacked"
         unpacked.mkdir()
         download.unpack(fetched, unpacked)
@@ -176,86 +232,123 @@ def ensure_cached(download: Download, searched: Sequence[Path] = ()) -> Path:
     return folder
 
 
-@contextmanager
-def _scratch(parent: Path) -> Iterator[Path]:
-    """A temporary folder under ``parent`` (same file system, so files move by renaming)."""
-    parent.mkdir(parents=True, exist_ok=True)
-    path = Path(tempfile.mkdtemp(dir=parent, prefix=".download-"))
+def _fetch(download: Download, remote: RemoteFile, scratch: Path, searched: Sequence[Path], limit: float) -> Path:
+    """``remote`` downloaded by pooch into ``scratch`` and verified; its path there."""
+    import pooch
+    import requests
+
+    url = url_of(download, remote)
+    algorithm, expected = remote.checksum
+    registry = pooch.create(
+        path=scratch, base_url="", registry={remote.name: f"{algorithm}:{expected}"}, urls={remote.name: url},
+        retry_if_failed=RETRIES,
+    )
+    downloader = DeadlineDownloader(remote.name, remote.checksum, limit)
     try:
+        with _pooch_quiet():
+            path = Path(registry.fetch(remote.name, downloader=downloader))
+    except Unreachable as exc:
+        raise _unavailable(download, searched, f"downloading {url} failed ({exc})") from None
+    except TooSlow as exc:
+        raise _unavailable(download, searched, f"downloading {url} {exc}; set {DEADLINE_ENV}=SECONDS "
+                                               f"for a slow connection") from None
+    except ChecksumMismatch as exc:
+        raise DataError(
+            f"{remote.name} downloaded from {url}: checksum mismatch ({algorithm} is {exc}, expected {expected}); "
+            f"the download was deleted. The server sent another file or a corrupt one; try again later. "
+            f"{where_to_put(download)}"
+        ) from None
+    except requests.RequestException as exc:
+        how = "failed part-way" if downloader.received else "failed"
+        tries = f"{downloader.attempts} attempts" if downloader.attempts > 1 else "1 attempt"
+        raise _unavailable(download, searched, f"downloading {url} {how} ({reason(exc)}; {tries})") from None
+    os.chmod(path, (scratch / _LOCK).stat().st_mode & 0o777)  # pooch's temporary files are private (0600)
+    return path
+
+
+@contextmanager
+def _pooch_quiet() -> Iterator[None]:
+    """Pooch logs each download at INFO on stderr, naming the scratch folder; the progress
+    bar and the retry messages say what matters."""
+    import pooch
+
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived during a download (raised so that clean-up runs)."""
+
+
+@contextmanager
+def _cleaned_up_on_sigterm() -> Iterator[None]:
+    """While a download runs in the main thread under the default SIGTERM action, SIGTERM
+    raises so that the scratch folder is removed, then the process dies of SIGTERM as before."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise _Terminated
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    except _Terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextmanager
+def _scratch(root: Path) -> Iterator[Path]:
+    """A locked temporary folder under ``root`` (the same file system as the cache folders, so
+    files move into place by renaming), removed at the end with ``root`` if it was created here."""
+    created = not root.exists()
+    root.mkdir(parents=True, exist_ok=True)
+    remove_abandoned_scratch(root)
+    path = Path(tempfile.mkdtemp(dir=root, prefix=SCRATCH_PREFIX))
+    lock = (path / _LOCK).open("w")  # not mkstemp: the lock's mode is the umask's, for the cached files
+    try:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+        lock.close()
+        if created:
+            with suppress(OSError):  # not empty: another process uses the cache too
+                root.rmdir()
 
 
-def _fetch(download: Download, remote: RemoteFile, dest: Path, searched: Sequence[Path]) -> None:
-    """Download ``remote`` to ``dest`` through a temporary file; verify; rename into place."""
-    import http.client
-    import urllib.request
+def remove_abandoned_scratch(root: Path) -> list[Path]:
+    """Remove the scratch folders under ``root`` whose process is gone (killed mid-download);
+    the removed folders."""
+    removed = []
+    for path in root.glob(f"{SCRATCH_PREFIX}*"):
+        if path.is_dir() and _abandoned(path):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
-    url = url_of(download, remote)
+
+def _abandoned(path: Path) -> bool:
+    lock = path / _LOCK
     try:
-        response = urllib.request.urlopen(url, timeout=TIMEOUT)  # noqa: S310 - https/http/file mirrors
-    except (OSError, http.client.HTTPException) as exc:
-        if hasattr(exc, "close"):  # an HTTPError is also a response with an open body
-            exc.close()
-        raise _unavailable(download, searched, f"downloading {url} failed ({_reason(exc)})") from None
-    algorithm, expected = remote.checksum
-    with response:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        # not mkstemp: its files are private (0600); a cached file gets the umask's permissions
-        tmp = dest.parent / f".{dest.name}.{os.getpid()}-{secrets.token_hex(4)}.part"
-        try:
-            try:
-                with tmp.open("xb") as out:
-                    actual = _copy_with_progress(response, out, algorithm, remote.name, _length(response))
-            except (OSError, http.client.HTTPException) as exc:
-                raise _unavailable(
-                    download, searched, f"downloading {url} failed part-way ({_reason(exc)})"
-                ) from None
-            if actual != expected:
-                raise DataError(
-                    f"{remote.name} downloaded from {url}: checksum mismatch ({algorithm} is {actual}, "
-                    f"expected {expected}); the download was deleted. The server sent another file or "
-                    f"a corrupt one; try again later. {where_to_put(download)}"
-                )
-            os.replace(tmp, dest)
-        finally:
-            tmp.unlink(missing_ok=True)
-
-
-def _reason(exc: BaseException) -> str:
-    """A short reason: ``HTTP 404 Not Found``, ``[Errno 111] Connection refused``, ``timed out``."""
-    code = getattr(exc, "code", None)
-    if code is not None and hasattr(exc, "reason"):
-        return f"HTTP {code} {exc.reason}"
-    return str(getattr(exc, "reason", None) or exc) or type(exc).__name__
-
-
-def _length(response) -> int | None:
-    value = response.headers.get("Content-Length") if getattr(response, "headers", None) else None
-    return int(value) if value and value.isdigit() else None
-
-
-def _copy_with_progress(source: IO[bytes], out: IO[bytes], algorithm: str, label: str, total: int | None) -> str:
-    """Copy ``source`` to ``out`` with a progress bar on stderr; the hex digest of the bytes."""
-    from rich.console import Console
-    from rich.filesize import decimal
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
-
-    digest = hashlib.new(algorithm, usedforsecurity=False)  # an integrity check, not security
-    console = Console(stderr=True)
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-               TimeRemainingColumn())
-    size = 0
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task(f"downloading {label}", total=total)
-        while chunk := source.read(CHUNK):
-            out.write(chunk)
-            digest.update(chunk)
-            size += len(chunk)
-            progress.update(task, advance=len(chunk))
-    console.print(f"downloaded {label} ({decimal(size)})", highlight=False)
-    return digest.hexdigest()
+        if fcntl is None or not lock.is_file():  # without a lock (yet): only an old folder is abandoned
+            return time.time() - path.stat().st_mtime > _STALE_AFTER
+        with lock.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released when closed
+            return True
+    except OSError:  # BlockingIOError: its process holds the lock; or not ours to touch
+        return False
 
 
 def checked_data_dir(data_dir: str | os.PathLike, holds: str) -> Path:

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from qenc_bench import Dataset, RawDataset
-from qenc_bench.datasets import DATA_ENV
-from qenc_bench.errors import DataError
+from qenc_bench import DATA_ENV, DataError, Dataset, RawDataset
 
 from .download import BASE_URLS, Download, RemoteFile, checked_data_dir, ensure_cached
+from .subset import SubsetManifest, read_subset_manifest
 
 UBYTE_IMAGES = 0x00000803  # unsigned bytes, 3 dimensions (N, rows, cols)
 UBYTE_LABELS = 0x00000801  # unsigned bytes, 1 dimension (N,)
@@ -113,12 +112,15 @@ def _parse_header(data: bytes, path: Path, magic: int | None) -> tuple[int, tupl
     return found, dims
 
 
-def read_idx(path: str | Path, *, magic: int | None = None, md5: str | None = None) -> np.ndarray:
+def read_idx(
+    path: str | Path, *, magic: int | None = None, md5: str | Sequence[str] | None = None
+) -> np.ndarray:
     """An unsigned-byte IDX file (gzipped if its name ends in ``.gz``) as a uint8 array.
 
     :param magic: the magic number required (:data:`UBYTE_IMAGES` or :data:`UBYTE_LABELS`);
         default either.
-    :param md5: the expected md5 (hex) of the decompressed bytes; default not checked.
+    :param md5: the expected md5 (hex) of the decompressed bytes, or the accepted ones (the
+        official one and a subset's); default not checked.
     :raises DataError: the file is missing, truncated, has trailing bytes, has another magic
         number or another checksum. Nothing is returned unless the whole file is valid.
     """
@@ -138,12 +140,13 @@ def read_idx(path: str | Path, *, magic: int | None = None, md5: str | None = No
             f"{path}: {found - expected} trailing bytes after the {expected} bytes of data "
             f"the header declares ({shape}); the file is corrupt, re-download it"
         )
-    if md5 is not None:
+    accepted = (md5,) if isinstance(md5, str) else tuple(md5 or ())
+    if accepted:
         digest = hashlib.md5(data).hexdigest()
-        if digest != md5:
+        if digest not in accepted:
             raise DataError(
-                f"{path}: checksum mismatch (md5 of the decompressed bytes is {digest}, expected {md5}); "
-                f"the file is corrupt or not the official release; re-download it"
+                f"{path}: checksum mismatch (md5 of the decompressed bytes is {digest}, expected "
+                f"{' or '.join(accepted)}); the file is corrupt or not the official release; re-download it"
             )
     return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(dims).copy()
 
@@ -156,6 +159,10 @@ class IdxDataset(Dataset):
     or plain. A data directory that holds none of them is skipped: the files come from the
     cache, downloaded into it if ``downloads`` are given (see :mod:`qenc_datasets.download`).
     A data directory that holds some but not all of them is an error that names the missing one.
+
+    A folder with a ``SUBSET.json`` manifest (:mod:`qenc_datasets.subset`) holds a declared
+    subset: a file there may match the manifest's md5 instead of the official one, and the
+    dataset's ``notes["subset"]`` says that the samples are a subset.
 
     :param name: the dataset's name, for messages and the :class:`RawDataset`.
     :param folder: the sub-folder of the data directory (and of the cache) that holds the files.
@@ -236,10 +243,16 @@ class IdxDataset(Dataset):
 
     def _read(self, folders: Sequence[Path]) -> RawDataset:
         paths = {f: self._find(folders, f) for f in IDX_FILES}
+        manifests = {p.parent: read_subset_manifest(p.parent) for p in paths.values()}
         splits = {
-            "train": self._split(paths[TRAIN_IMAGES], paths[TRAIN_LABELS]),
-            "test": self._split(paths[TEST_IMAGES], paths[TEST_LABELS]),
+            "train": self._split(paths[TRAIN_IMAGES], paths[TRAIN_LABELS], manifests),
+            "test": self._split(paths[TEST_IMAGES], paths[TEST_LABELS], manifests),
         }
+        declared = {m.path: m for p in paths.values() if (m := manifests[p.parent]) and _base(p) in m.md5}
+        notes = {}
+        if declared:
+            sizes = {split: len(y) for split, (_, y) in splits.items()}
+            notes["subset"] = "; ".join(declared[path].note(sizes) for path in sorted(declared))
         used = sorted({str(p.parent) for p in paths.values()})
         return RawDataset(
             name=self.name,
@@ -248,7 +261,15 @@ class IdxDataset(Dataset):
             max_value=255.0,
             modality="image",
             source=", ".join(used),
+            notes=notes,
         )
+
+    def _accepted_md5(self, path: Path, manifests: Mapping[Path, SubsetManifest | None]) -> tuple[str, ...]:
+        """The official md5 of the file, and its subset manifest's, if any."""
+        name = _base(path)
+        manifest = manifests.get(path.parent)
+        listed = manifest.md5.get(name) if manifest is not None else None
+        return tuple(m for m in (self.md5.get(name), listed) if m)
 
     def _find(self, folders: Sequence[Path], file: str) -> Path:
         """The first of ``file.gz`` / ``file`` in ``folders``."""
@@ -261,10 +282,12 @@ class IdxDataset(Dataset):
             f"put the official file in {folders[0]}"
         )
 
-    def _split(self, images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    def _split(
+        self, images_path: Path, labels_path: Path, manifests: Mapping[Path, SubsetManifest | None]
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Images (N, rows, cols) uint8 and labels (N,) int64, checked against each other."""
-        images = read_idx(images_path, magic=UBYTE_IMAGES, md5=self.md5.get(_base(images_path)))
-        labels = read_idx(labels_path, magic=UBYTE_LABELS, md5=self.md5.get(_base(labels_path)))
+        images = read_idx(images_path, magic=UBYTE_IMAGES, md5=self._accepted_md5(images_path, manifests))
+        labels = read_idx(labels_path, magic=UBYTE_LABELS, md5=self._accepted_md5(labels_path, manifests))
         if images.shape[1:] != self.image_shape:
             rows, cols = self.image_shape
             raise DataError(
@@ -286,7 +309,7 @@ class IdxDataset(Dataset):
 
 def _base(path: Path) -> str:
     """The official file name: ``path``'s name without ``.gz``."""
-    return path.name[:-3] if path.name.endswith(".gz") else path.name
+    return path.name.removesuffix(".gz")
 
 
 def idx_downloads(family: str, gz_md5: Mapping[str, str]) -> tuple[RemoteFile, ...]:

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qenc_bench import Dataset, RawDataset
-from qenc_bench.errors import MissingDependencyError
+from qenc_bench import Dataset, MissingDependencyError, RawDataset
 
 
 class BreastCancerDataset(Dataset):

@@ -3,7 +3,7 @@ dense-angle and iqp."""
 
 from __future__ import annotations
 
-from qenc_bench import EncoderSpec, hookimpl
+from qenc_bench import EncoderSpec, ReporterSpec, hookimpl
 
 from .amplitude import AmplitudeEncoder
 from .angle import AngleEncoder
@@ -11,6 +11,7 @@ from .atp import ATPEncoder
 from .dense_angle import DenseAngleEncoder
 from .iqp import IQPEncoder
 from .pca import PCAEncoder
+from .reporting import ATPReporter
 from .sqe import SQEEncoder
 
 
@@ -42,7 +43,8 @@ def qenc_bench_register_encoders(register):
         EncoderSpec(
             name="pca",
             factory=PCAEncoder,
-            description="k training principal components rescaled to [0, 1], RX(pi z_j): k qubits (ceil(sqrt d))",
+            description="the paper's PCA: k principal components of the full image, rescaled to [0, 1], "
+                        "RX(pi z_j); k = the grid's feature count (angle's qubits) unless k is given",
         )
     )
     register(
@@ -59,3 +61,9 @@ def qenc_bench_register_encoders(register):
             description="Qiskit ZZFeatureMap on pi x: reps of H, RZ, linear CNOT-RZ-CNOT; d qubits",
         )
     )
+
+
+@hookimpl
+def qenc_bench_register_reporters(register):
+    register(ReporterSpec(name="atp", factory=ATPReporter,
+                          description="ATP's chosen threshold in the notes; its threshold search as a plot"))

@@ -19,10 +19,11 @@ threshold optimisers are offered (``optimizer=``):
   the ``finetune`` best masks from that warm start for a short budget (``finetune_epochs``,
   default a tenth of the full training's epochs, at least 3); keep the best on validation,
   the unpruned model included;
-- ``joint``: the exhaustive search's answer at about one training's cost. Every distinct mask
-  is trained fully, exactly as ``exact`` trains it (same initial weights, minibatch order,
-  Adam, early stopping; the harness describes that training in a
-  :class:`~qenc_bench.encoders.TrainingPlan`), but all masks at once in ONE vectorised loop.
+- ``joint`` (the default): the exhaustive search's answer at about one training's cost. Every
+  distinct mask is trained fully, exactly as ``exact`` trains it (same initial weights for
+  every restart, minibatch order, Adam, early stopping, the best restart by validation loss;
+  the harness describes that training in a :class:`~qenc_bench.TrainingPlan`), but all masks
+  and restarts at once in ONE vectorised loop.
   On the readout model with angle encoding the output is in closed form (the ``exact``
   backend's, see :func:`readout_expval`): a pruned qubit is the full circuit's qubit with its
   factor c_j forced to 1 (phi_j = 0 and no gradient), so K candidates are K rows of a weight
@@ -34,10 +35,14 @@ threshold optimisers are offered (``optimizer=``):
   3x3: 9 candidates) about half of angle encoding's training on the ``exact`` backend, see
   ``benchmarks/bench_atp_search.py``; with many pixels the arithmetic dominates and runs are
   split into successive loops (``max_chunk``). ``info()["search"]`` records the candidates
-  trained, the loop's epochs and minibatch steps. It needs
-  the ``exact`` training backend, Adam, the one-layer ``readout`` model and no adversarial
-  training; otherwise it falls back to ``fallback`` (default ``warm``; ``exact`` keeps the
-  answer at the exhaustive cost), and ``info()["search"]["fallback"]`` says why.
+  trained, the loop's epochs and minibatch steps. It needs Adam, the one-layer ``readout``
+  model (whatever backend trains it: the closed form is checked against it numerically) and
+  no adversarial training; otherwise it falls back to ``fallback`` (default ``warm``, about
+  one training plus short fine-tunes, or ``exact`` when the context can only score candidates;
+  ``exact`` keeps the answer at the exhaustive cost), and
+  ``info()["search"]["fallback"]`` says why. Other models (``hea``, ``reuploading``) cannot be
+  batched this way: a pruned qubit changes their circuit's structure, not just a row of
+  weights.
 
 Each optimiser calls an objective that trains only on masks not seen before; the number of
 trainings and the candidates are recorded. Ties in validation accuracy go to the mask with
@@ -48,14 +53,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
 
-from qenc_bench import FitContext, Op, Split
-from qenc_bench.errors import ConfigError
-from qenc_bench.training import TrainResult
+from qenc_bench import ConfigError, FitContext, Op, Split, TrainResult, best_restart
 
 from .angle import AngleEncoder
 
@@ -298,7 +301,7 @@ def _readout_ops(n: int) -> tuple[Op, ...]:
 class ATPEncoder(AngleEncoder):
     """ATP: prune dim pixels (and their qubits) by a validated threshold, then angle-encode.
 
-    :param optimizer: ``exact`` (default), ``grid``, ``lbfgsb``, ``warm`` or ``joint`` (see the
+    :param optimizer: ``joint`` (default), ``exact``, ``grid``, ``lbfgsb`` or ``warm`` (see the
         module docstring).
     :param tau_max: the largest threshold considered (default: the largest breakpoint, so at
         least one pixel is always kept).
@@ -312,7 +315,7 @@ class ATPEncoder(AngleEncoder):
 
     name = "atp"
 
-    def __init__(self, optimizer: str = "exact", tau_max: float | None = None, tau: float | None = None, **search_options):
+    def __init__(self, optimizer: str = "joint", tau_max: float | None = None, tau: float | None = None, **search_options):
         if optimizer not in THRESHOLD_OPTIMIZERS:
             raise ConfigError(
                 f"unknown ATP optimizer {optimizer!r}; known: {', '.join(THRESHOLD_OPTIMIZERS)}"
@@ -347,7 +350,8 @@ class ATPEncoder(AngleEncoder):
         if self.tau is None and optimizer == "joint":
             tau, reason = self._fit_joint(train, validation, context, breakpoints, tau_max)
             if reason is not None:  # not the model the joint loop computes: another strategy
-                optimizer = self.search_options.get("fallback", "warm")
+                # warm needs the harness's training; a context that only scores gets the exhaustive search
+                optimizer = self.search_options.get("fallback", "warm" if context.train is not None else "exact")
                 self.search_.update(fallback=optimizer, reason=reason)
         if self.tau is not None:
             tau = float(self.tau)
@@ -406,8 +410,6 @@ class ATPEncoder(AngleEncoder):
         """Why the joint loop cannot reproduce the harness's training of a candidate, or None."""
         if plan is None:
             return "the harness trains with adversarial batches"
-        if getattr(plan.backend, "name", None) != "exact":
-            return f"the training backend is {getattr(plan.backend, 'name', plan.backend)!r}, not 'exact'"
         if plan.config.optimizer != "adam":
             return f"the training optimizer is {plan.config.optimizer!r}, not 'adam'"
         n = candidate.n_qubits
@@ -437,18 +439,18 @@ class ATPEncoder(AngleEncoder):
         # the closed form must be the training backend's model: check it on the largest candidate
         kept, _, candidate, plan = max(entries, key=lambda e: len(e[0]))
         n = len(kept)
+        first = plan.runs[0].initial_weights
         mask = np.zeros((1, d), dtype=bool)
         mask[0, list(kept)] = True
-        full = np.zeros((1, d))
-        theta, phi = full.copy(), full.copy()
-        theta[0, list(kept)], phi[0, list(kept)] = plan.initial_weights[0][:n], plan.initial_weights[0][n:]
+        theta, phi = np.zeros((1, d)), np.zeros((1, d))
+        theta[0, list(kept)], phi[0, list(kept)] = first[:n], first[n:]
         ours = readout_expval(np.pi * validation.x, mask, theta, phi)[0]
-        theirs = plan.backend.expval(plan.circuit, candidate.transform(validation.x), plan.initial_weights[0])
+        theirs = plan.backend.expval(plan.circuit, candidate.transform(validation.x), first)
         if not np.allclose(ours, theirs, rtol=0.0, atol=1e-9):
-            return None, "the closed form disagrees with the training backend"
+            return None, f"the closed form disagrees with the training backend {plan.backend_name!r}"
 
-        # one run per (candidate, binary model); runs are chunked to bound memory on large images
-        runs = [(i, b) for i, e in enumerate(entries) for b in range(len(e[3].rngs))]
+        # one loop run per (candidate, planned training); chunked to bound memory on large images
+        runs = [(i, j) for i, e in enumerate(entries) for j in range(len(e[3].runs))]
         batch = entries[0][3].config.batch_size
         chunk = max(1, int(self.search_options.get("max_chunk", 2**18)) // max(1, d * batch))
         results, cost = {}, {"loop_epochs": 0, "minibatch_steps": 0}
@@ -456,24 +458,24 @@ class ATPEncoder(AngleEncoder):
             part = runs[start:start + chunk]
             kept_rows = np.zeros((len(part), d), dtype=bool)
             theta0, phi0 = np.zeros((len(part), d)), np.zeros((len(part), d))
-            for row, (i, b) in enumerate(part):
-                kept, plan = entries[i][0], entries[i][3]
-                cols = list(kept)
+            for row, (i, j) in enumerate(part):
+                cols = list(entries[i][0])
+                weights = entries[i][3].runs[j].initial_weights
                 kept_rows[row, cols] = True
-                theta0[row, cols] = plan.initial_weights[b][:len(cols)]
-                phi0[row, cols] = plan.initial_weights[b][len(cols):]
+                theta0[row, cols] = weights[:len(cols)]
+                phi0[row, cols] = weights[len(cols):]
+            planned = [entries[i][3].runs[j] for i, j in part]
             part_results, part_cost = train_runs_jointly(
-                np.pi * train.x, np.pi * validation.x, kept_rows, theta0, phi0,
-                [entries[i][3].rngs[b] for i, b in part],
-                np.stack([entries[i][3].train_labels[b] for i, b in part]),
-                np.stack([entries[i][3].validation_labels[b] for i, b in part]), entries[0][3].config)
-            results.update(zip(part, part_results))
+                np.pi * train.x, np.pi * validation.x, kept_rows, theta0, phi0, [r.rng for r in planned],
+                np.stack([r.train_labels for r in planned]), np.stack([r.validation_labels for r in planned]),
+                entries[0][3].config)
+            results.update(zip(part, part_results, strict=True))
             for key in cost:
                 cost[key] += part_cost[key]
 
         best = None
         for i, (kept, tau, candidate, plan) in enumerate(entries):
-            result = self._joint_result([results[(i, b)] for b in range(len(plan.rngs))], kept, validation)
+            result = self._joint_result(plan, {j: results[(i, j)] for j in range(len(plan.runs))}, kept, validation)
             context.trainings += 1
             self.candidates_.append({"tau": tau, "qubits": len(kept), "validation_accuracy": result.validation_accuracy,
                                      "epochs": result.epochs})
@@ -484,28 +486,41 @@ class ATPEncoder(AngleEncoder):
         self.search_.update(candidates_trained=len(entries), runs=len(runs), chunks=-(-len(runs) // chunk), **cost)
         return best[1], None
 
-    def _joint_result(self, runs: list[_RunResult], kept: tuple[int, ...], validation: Split) -> TrainResult:
-        """The candidate's TrainResult as the harness's training would report it."""
+    def _joint_result(self, plan, runs: dict[int, _RunResult], kept: tuple[int, ...], validation: Split
+                      ) -> TrainResult:
+        """The candidate's TrainResult as the harness's training would report it: per binary
+        model the restart with the best validation loss (:func:`~qenc_bench.training.best_restart`)."""
         cols = list(kept)
-        weights = [np.concatenate([r.theta[cols], r.phi[cols]]) for r in runs]
-        if len(runs) == 1:
-            r = runs[0]
-            return TrainResult(weights=weights[0], epochs=r.epochs, converged=r.converged, best_epoch=r.best_epoch,
-                               validation_loss=float(r.validation_loss),
-                               validation_accuracy=float(r.validation_accuracy), history=r.history)
+        per_model = []
+        for model in range(plan.models):
+            tries = [(planned.restart, runs[j]) for j, planned in enumerate(plan.runs) if planned.model == model]
+            as_results = [TrainResult(weights=np.concatenate([r.theta[cols], r.phi[cols]]), epochs=r.epochs,
+                                      converged=r.converged, best_epoch=r.best_epoch,
+                                      validation_loss=float(r.validation_loss),
+                                      validation_accuracy=float(r.validation_accuracy), history=r.history)
+                          for _, r in sorted(tries, key=lambda t: t[0])]
+            chosen = best_restart(as_results)
+            per_model.append((replace(as_results[chosen], restarts=len(as_results), chosen_restart=chosen,
+                                      restart_losses=[t.validation_loss for t in as_results]),
+                              sorted(tries, key=lambda t: t[0])[chosen][1]))
+        if len(per_model) == 1:
+            return per_model[0][0]
         d = validation.x.shape[1]  # one-vs-rest: argmax over the k models' outputs
-        mask = np.zeros((len(runs), d), dtype=bool)
+        mask = np.zeros((len(per_model), d), dtype=bool)
         mask[:, cols] = True
-        outputs = readout_expval(np.pi * validation.x, mask, np.stack([r.theta for r in runs]),
-                                 np.stack([r.phi for r in runs]))
+        outputs = readout_expval(np.pi * validation.x, mask, np.stack([r.theta for _, r in per_model]),
+                                 np.stack([r.phi for _, r in per_model]))
+        results = [r for r, _ in per_model]
         return TrainResult(
-            weights=np.stack(weights),
-            epochs=max(r.epochs for r in runs),
-            converged=all(r.converged for r in runs),
-            best_epoch=max(r.best_epoch for r in runs),
-            validation_loss=float(np.mean([r.validation_loss for r in runs])),
+            weights=np.stack([r.weights for r in results]),
+            epochs=max(r.epochs for r in results),
+            converged=all(r.converged for r in results),
+            best_epoch=max(r.best_epoch for r in results),
+            validation_loss=float(np.mean([r.validation_loss for r in results])),
             validation_accuracy=float(np.mean(np.argmax(outputs, axis=0) == validation.y)),
-            history={f"class {c}": r.history["validation_loss"] for c, r in enumerate(runs)},
+            history={f"class {c}": r.history["validation_loss"] for c, r in enumerate(results)},
+            restarts=results[0].restarts, chosen_restart=[int(r.chosen_restart) for r in results],
+            restart_losses=[r.restart_losses for r in results],
         )
 
     def info(self) -> dict:

@@ -1,5 +1,11 @@
-"""PCA then angle encoding: k principal components of the training split, each rescaled to
-[0, 1], as RX(pi z_j) on qubit j.
+"""PCA then angle encoding, as the ATP paper's fifth column: k principal components of the
+full-resolution image (the encoder reads the ``image`` view, e.g. 784 pixels for MNIST, not
+the s x s grid), each rescaled to [0, 1], as RX(pi z_j) on qubit j.
+
+k: by default the number of features of the grid view (``FitContext.grid_features``), i.e. the
+qubits angle encoding uses on the grid, so the qubit budget matches the paper's columns;
+``k=atp`` takes the qubits ATP kept on the same seed (list ``atp`` before ``pca``); an integer
+sets it.
 
 Fit (training split only): centre by the training mean, SVD (numpy, one BLAS thread: on
 small matrices threaded OpenBLAS is many times slower), keep the first k right singular
@@ -18,8 +24,7 @@ import math
 
 import numpy as np
 
-from qenc_bench import Encoder, FitContext, Op, Split
-from qenc_bench.errors import ConfigError
+from qenc_bench import ConfigError, Encoder, FitContext, Op, Split
 
 
 def principal_components(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -38,17 +43,33 @@ def principal_components(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray,
 
 
 class PCAEncoder(Encoder):
-    """:param k: number of components and qubits (default ceil(sqrt(d)), the grid side for
-        square images); at most min(d, training samples)."""
+    """:param k: number of components and qubits: an integer, ``"atp"`` (ATP's kept count on the
+        same seed), or ``None`` (the grid's feature count; ceil(sqrt(d)) without a context); at
+        most min(d, training samples)."""
 
     name = "pca"
+    view = "image"
 
-    def __init__(self, k: int | None = None):
+    def __init__(self, k: int | str | None = None):
+        if not (k is None or k == "atp" or (isinstance(k, int) and not isinstance(k, bool))):
+            raise ConfigError(f"pca: k must be a positive integer, 'atp' or left out, got {k!r}")
         self.k = k
+
+    def _components(self, d: int, context: FitContext | None) -> int:
+        if isinstance(self.k, int):
+            return self.k
+        if self.k == "atp":
+            if context is None or "atp" not in context.fitted_qubits:
+                raise ConfigError("pca: k=atp takes ATP's kept qubits on the same seed: compare atp too, "
+                                  "listed before pca (--encoders atp,pca)")
+            return context.fitted_qubits["atp"]
+        if context is not None and context.grid_features:
+            return int(context.grid_features)
+        return math.isqrt(max(d - 1, 0)) + 1  # ceil(sqrt(d))
 
     def fit(self, train: Split, validation: Split, context: FitContext | None = None) -> PCAEncoder:
         n, d = train.x.shape
-        k = self.k if self.k is not None else math.isqrt(max(d - 1, 0)) + 1  # ceil(sqrt(d))
+        k = self._components(d, context)
         if not 1 <= k <= min(d, n):
             raise ConfigError(
                 f"pca: k={k} components need 1 <= k <= min(features, training samples) = {min(d, n)}"
@@ -80,11 +101,17 @@ class PCAEncoder(Encoder):
         inside = (unit >= 0.0) & (unit <= 1.0)
         return (np.pi * grad_parameters * inside * self.scale_) @ self.components_
 
+    #: components and mean are recorded only up to this many input features (a 784-pixel image's
+    #: nine components would be most of a result file)
+    RECORDED_FEATURES = 64
+
     def info(self) -> dict:
-        return {
+        info = {
             "k": int(self.k_),
+            "input_features": int(self.n_features_in_),
             "explained_variance_ratio": self.explained_variance_ratio_.round(6).tolist(),
-            "components": self.components_.round(6).tolist(),
-            "mean": self.mean_.round(6).tolist(),
             "training_range": [self.low_.round(6).tolist(), self.high_.round(6).tolist()],
         }
+        if self.n_features_in_ <= self.RECORDED_FEATURES:
+            info |= {"components": self.components_.round(6).tolist(), "mean": self.mean_.round(6).tolist()}
+        return info

@@ -44,12 +44,21 @@ from functools import lru_cache
 
 import numpy as np
 
-from qenc_bench import Backend, BackendSpec, Capabilities, Circuit, Gradients, hookimpl
-from qenc_bench.errors import IncompatibleComponentsError
-from qenc_bench.metrics import binary_entropy
+from qenc_bench import (
+    AutoPolicy,
+    Backend,
+    BackendSpec,
+    Capabilities,
+    Circuit,
+    ConfigError,
+    Gradients,
+    IncompatibleComponentsError,
+    binary_entropy,
+    hookimpl,
+)
 
 CAPABILITIES = Capabilities(
-    gradients=True, input_gradients=True, noise=True, entropy=True, shots=False, max_qubits=1_000_000
+    gradients=True, input_gradients=True, noise=True, entropy=True, shots=True, max_qubits=1_000_000
 )
 _SINGLE = {"X", "H", "RX", "RY", "RZ"}
 
@@ -76,7 +85,7 @@ class _Plan:
 def _refuse(reason: str) -> IncompatibleComponentsError:
     return IncompatibleComponentsError(
         f"backend 'exact' solves only the readout model (one XX then ZZ coupling layer, "
-        f"product-state feature map): {reason}; use --backend pennylane"
+        f"product-state feature map): {reason}; use --backend auto, jax or pennylane"
     )
 
 
@@ -190,11 +199,30 @@ def _gather(table: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 
 class ExactReadoutBackend(Backend):
-    """Closed-form evaluation of the readout model; see the module docstring."""
+    """Closed-form evaluation of the readout model; see the module docstring.
+
+    :param shots: ``None`` for exact expectation values; else ``expval`` and ``noisy_expval``
+        sample: each value is the mean of ``shots`` measurements of Z on the readout, drawn from
+        the closed-form probability P(+1) = (1 + <Z>) / 2 (a binomial, as a device would give).
+        Gradients stay exact (training is shot-free).
+    :param seed: seeds the shot sampling.
+    """
 
     name = "exact"
     capabilities = CAPABILITIES
     input_gradient_method = "closed form (exact)"
+
+    def __init__(self, shots: int | None = None, seed: int | None = None):
+        if shots is not None and (isinstance(shots, bool) or not isinstance(shots, (int, np.integer)) or shots < 1):
+            raise ConfigError(f"shots must be a positive integer or left out (exact), got {shots!r}")
+        self.shots = None if shots is None else int(shots)
+        self._rng = np.random.default_rng(seed)
+
+    def _sampled(self, values: np.ndarray) -> np.ndarray:
+        if self.shots is None:
+            return values
+        ups = self._rng.binomial(self.shots, np.clip((1.0 + values) / 2.0, 0.0, 1.0))
+        return 2.0 * ups / self.shots - 1.0
 
     def check(self, circuit: Circuit) -> None:
         _plan(circuit)
@@ -220,7 +248,7 @@ class ExactReadoutBackend(Backend):
 
     def expval(self, circuit: Circuit, features: np.ndarray, weights: np.ndarray) -> np.ndarray:
         c = self._forward(circuit, features, weights)[-1]
-        return -np.prod(c, axis=1).real
+        return self._sampled(-np.prod(c, axis=1).real)
 
     def coupling_factors(self, circuit: Circuit, features: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """The factors c_j (N, n_data) whose product is <A|B>."""
@@ -290,7 +318,7 @@ class ExactReadoutBackend(Backend):
         rest = np.prod([factor(j, 1.0) for j in uncoupled], axis=0) if uncoupled else 1.0
         zz_couplings = int(np.sum(plan.zz_weight >= 0))
         total = (v[1.0] - v[-1.0]) * rest
-        return (1.0 - l1) * (1.0 - l2) ** zz_couplings * total.real
+        return self._sampled((1.0 - l1) * (1.0 - l2) ** zz_couplings * total.real)
 
     def entropy(self, circuit: Circuit, features, weights, wires: Sequence[int]) -> np.ndarray:
         plan, *_, c = self._forward(circuit, features, weights)
@@ -308,5 +336,6 @@ def qenc_bench_register_backends(register):
             factory=ExactReadoutBackend,
             description="closed-form readout model: O(n) per sample, any number of qubits, depolarizing noise in closed form",
             capabilities=CAPABILITIES,
+            auto=AutoPolicy(priority=10),
         )
     )

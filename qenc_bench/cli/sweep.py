@@ -1,5 +1,5 @@
 """The ``qenc-bench sweep`` and ``qenc-bench sweep-export`` commands: they parse options and
-call :func:`qenc_bench.sweep.run_sweep` and :func:`qenc_bench.store.to_results`.
+call :func:`qenc_bench.sweep.run_sweep` and :func:`qenc_bench.results.store.to_results`.
 
 Heavy imports stay inside the commands, so ``qenc-bench --help`` stays fast.
 """
@@ -37,7 +37,7 @@ def sweep(spec_file, store, workers, scheduler, resume, rerun, data_dir, check, 
     """Run every dataset x class pair x encoder x seed of SWEEP.toml into a resumable store."""
     from rich.console import Console
 
-    from .sweep import SweepInterrupted, default_store, default_workers, load_spec, run_sweep
+    from ..sweep import SweepInterrupted, default_store, default_workers, load_spec, run_sweep
 
     spec = load_spec(spec_file, data_dir=data_dir)
     store = store if store is not None else default_store(spec)
@@ -100,8 +100,8 @@ def _progress(console) -> Iterator:
 
 
 def _dry_run(spec, store: Path, *, resume: bool, rerun: bool) -> None:
-    from .store import ResultStore, is_store
-    from .sweep import run_states
+    from ..results.store import ResultStore, is_store
+    from ..sweep import run_states
 
     runs = spec.runs()
     states = run_states(runs, ResultStore.open(store)) if is_store(store) else dict.fromkeys(r.run_id for r in runs)
@@ -132,16 +132,17 @@ def _other_runs(spec, store: Path) -> int:
 @click.option("--force", is_flag=True, help="Overwrite result files that exist.")
 def sweep_export(store_dir, out, force) -> None:
     """Write a sweep store's finished runs as result files for 'qenc-bench report'."""
-    from .errors import ResultFileError
-    from .records import check_writable
-    from .store import result_file_name, to_results
+    from ..errors import ResultFileError
+    from ..results import check_new_file, probe_writable
+    from ..results.store import result_file_name, to_results
 
     results = to_results(store_dir)
     if not results:
         raise ResultFileError(f"store {store_dir} holds no finished run")
     paths = [out / result_file_name(result) for result in results]
+    probe_writable(out, "--out")
     for path in paths:  # refuse before writing anything
-        check_writable(path, force=force)
+        check_new_file(path, force=force)
     for result, path in zip(results, paths):
         result.save(path, force=force)
         click.echo(f"{path}: {result.config['dataset']} {result.config['classes']}, {len(result.records)} runs")

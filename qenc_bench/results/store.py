@@ -22,22 +22,22 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ResultFileError
-from .records import BenchmarkResult, RunRecord
+from ..errors import ResultFileError
+from .files import write_json_atomic
+from .records import BenchmarkResult, RunRecord, with_relative_costs
 
 STORE_SCHEMA_VERSION = 1
 STORE_KIND = "qenc-bench sweep store"
 MARKER = "qenc-bench-store.json"
 OK, FAILED = "ok", "failed"
 # what differs between the runs of one comparison, and what to_results adds about them
-PER_RUN_KEYS = ("encoders", "seed", "seeds", "encoder_options", "seed_values", "sweep_runs")
+PER_RUN_KEYS = ("encoders", "classical", "seed", "seeds", "encoder_options", "seed_values", "sweep_runs")
 
 
 def canonical_json(data: Any) -> str:
@@ -51,29 +51,9 @@ def config_digest(config: dict[str, Any], length: int = 16) -> str:
 def run_id(config: dict[str, Any]) -> str:
     """The id of a one-encoder, one-seed run from its configuration (``CompareConfig.to_dict()``)."""
     classes = "v".join(str(c) for c in config["classes"])
-    readable = f"{config['dataset']}-{classes}-{config['encoders'][0]}-s{config['seed']}"
+    model = (config.get("encoders") or config.get("classical") or ["none"])[0]
+    readable = f"{config['dataset']}-{classes}-{model}-s{config['seed']}"
     return f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', readable)}-{config_digest(config)}"
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON through a temporary file in the same directory, fsync, then rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=2, allow_nan=False)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
 
 @dataclass(frozen=True)
@@ -258,13 +238,15 @@ def to_results(store: ResultStore | str | os.PathLike) -> list[BenchmarkResult]:
             groups.setdefault(canonical_json(comparison_key(run.config)), []).append(run)
     results = []
     for runs in groups.values():
-        runs.sort(key=lambda r: (r.config["seed"], r.config["encoders"][0]))
-        encoders = list(dict.fromkeys(r.config["encoders"][0] for r in runs))
+        runs.sort(key=lambda r: (r.config["seed"], bool(r.config.get("classical")), r.record.encoder))
+        encoders = list(dict.fromkeys(e for r in runs for e in r.config.get("encoders", [])))
+        classical = list(dict.fromkeys(c for r in runs for c in r.config.get("classical", [])))
         seeds = sorted({r.config["seed"] for r in runs})
         options: dict[str, Any] = {}
         for r in runs:
             options.update(r.config.get("encoder_options", {}))
-        config = {**comparison_key(runs[0].config), "encoders": encoders, "seed": seeds[0], "seeds": len(seeds),
+        config = {**comparison_key(runs[0].config), "encoders": encoders, "classical": classical,
+                  "seed": seeds[0], "seeds": len(seeds),
                   "seed_values": seeds, "encoder_options": options, "sweep_runs": [r.run_id for r in runs]}
         environments = []
         for r in runs:
@@ -273,7 +255,8 @@ def to_results(store: ResultStore | str | os.PathLike) -> list[BenchmarkResult]:
         environment = dict(environments[0])
         if len(environments) > 1:
             environment["other_environments"] = environments[1:]
-        results.append(BenchmarkResult(config=config, records=tuple(r.record for r in runs), environment=environment,
+        records = with_relative_costs([r.record for r in runs], config.get("cost_baseline", "angle"))
+        results.append(BenchmarkResult(config=config, records=tuple(records), environment=environment,
                                        created=max(r.finished for r in runs)))
     return results
 
