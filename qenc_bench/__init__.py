@@ -11,6 +11,7 @@ from .backends import Backend, CostEstimate, Gradients, Workload
 from .circuit import GATES, Circuit, Op, feature_op, weight_op
 from .datasets import DATA_ENV, Dataset, RawDataset
 from .encoders import Encoder, FitContext, PlannedRun, TrainingPlan
+from .encoding_metrics import EncodingMetric, MetricContext, MetricUnavailable, MetricValue
 from .errors import (
     ConfigError,
     DataError,
@@ -34,6 +35,7 @@ from .specs import (
     CommandSpec,
     DatasetSpec,
     EncoderSpec,
+    MetricSpec,
     ModelSpec,
     ReporterSpec,
 )
@@ -60,10 +62,15 @@ __all__ = [
     "Depolarizing",
     "Encoder",
     "EncoderSpec",
+    "EncodingMetric",
     "FitContext",
     "GradientFn",
     "Gradients",
     "IncompatibleComponentsError",
+    "MetricContext",
+    "MetricSpec",
+    "MetricUnavailable",
+    "MetricValue",
     "MissingDependencyError",
     "Model",
     "ModelSpec",

@@ -138,6 +138,11 @@ class Backend(ABC):
         """Values (N,) and a function that maps a cotangent (N,) to :class:`Gradients`."""
         raise IncompatibleComponentsError(f"backend {self.name!r} does not compute gradients")
 
+    def statevector(self, circuit: Circuit, features: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """The final statevectors (N, 2^n) of the circuit, wire 0 the most significant bit
+        (PennyLane's order). Backends with ``capabilities.states`` override this."""
+        raise IncompatibleComponentsError(f"backend {self.name!r} does not give statevectors")
+
     def reduced_density_matrix(
         self, circuit: Circuit, features: np.ndarray, weights: np.ndarray, wires: Sequence[int]
     ) -> np.ndarray:

@@ -27,6 +27,7 @@ from .specs import (
     CommandSpec,
     DatasetSpec,
     EncoderSpec,
+    MetricSpec,
     ModelSpec,
     ReporterSpec,
 )
@@ -120,5 +121,16 @@ def qenc_bench_register_reporters(register: Callable[[ReporterSpec], None]) -> N
 
     :param register: call it once per reporter with a :class:`~qenc_bench.ReporterSpec`. Its
         ``factory()`` returns a :class:`~qenc_bench.Reporter`.
+    :returns: nothing; every implementation is called.
+    """
+
+
+@hookspec
+def qenc_bench_register_metrics(register: Callable[[MetricSpec], None]) -> None:
+    """Register encoding metrics (expressibility, entangling capability, ...).
+
+    :param register: call it once per metric with a :class:`~qenc_bench.MetricSpec`. Its
+        ``factory(**options)`` returns an :class:`~qenc_bench.EncodingMetric`, whose
+        ``compute(context)`` gets a :class:`~qenc_bench.MetricContext` per encoder and seed.
     :returns: nothing; every implementation is called.
     """

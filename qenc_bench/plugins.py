@@ -27,6 +27,7 @@ from .specs import (
     ComponentSpec,
     DatasetSpec,
     EncoderSpec,
+    MetricSpec,
     ModelSpec,
     ReporterSpec,
 )
@@ -43,6 +44,7 @@ _HOOKS = {
     "command": "qenc_bench_register_commands",
     "reporter": "qenc_bench_register_reporters",
     "classical": "qenc_bench_register_classical",
+    "metric": "qenc_bench_register_metrics",
 }
 KINDS = tuple(_HOOKS)
 
@@ -185,6 +187,8 @@ class Registry:
     def get(self, kind: Literal["reporter"], name: str) -> ReporterSpec: ...
     @overload
     def get(self, kind: Literal["command"], name: str) -> CommandSpec: ...
+    @overload
+    def get(self, kind: Literal["metric"], name: str) -> MetricSpec: ...
     @overload
     def get(self, kind: str, name: str) -> ComponentSpec: ...
 

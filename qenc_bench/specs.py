@@ -71,6 +71,8 @@ class Capabilities:
     :param entropy: can compute reduced states / entanglement entropy.
     :param shots: samples with finite shots.
     :param max_qubits: the largest circuit it accepts.
+    :param states: gives full statevectors (:meth:`~qenc_bench.Backend.statevector`), which
+        encoding metrics of entangling feature maps need.
     :param remote_jobs: runs jobs on a remote service (hardware): the harness hands its factory
         a ``job_journal`` path where it logs every job id as it is submitted, asks it for a cost
         :meth:`~qenc_bench.Backend.estimate` before any work and closes it when the run ends.
@@ -82,6 +84,7 @@ class Capabilities:
     entropy: bool = False
     shots: bool = False
     max_qubits: int = 24
+    states: bool = False
     remote_jobs: bool = False
 
     def as_dict(self) -> dict[str, Any]:
@@ -186,6 +189,15 @@ class ClassicalSpec(ComponentSpec):
     kind: ClassVar[str] = "classical"
 
 
+@dataclass(frozen=True)
+class MetricSpec(ComponentSpec):
+    """An encoding metric. ``factory(**options)`` returns a
+    :class:`qenc_bench.encoding_metrics.EncodingMetric`, computed per encoder and seed when a
+    comparison asks for it (``--metrics NAME`` or ``all``)."""
+
+    kind: ClassVar[str] = "metric"
+
+
 SPEC_TYPES: dict[str, type[ComponentSpec]] = {
     "dataset": DatasetSpec,
     "encoder": EncoderSpec,
@@ -195,4 +207,5 @@ SPEC_TYPES: dict[str, type[ComponentSpec]] = {
     "command": CommandSpec,
     "reporter": ReporterSpec,
     "classical": ClassicalSpec,
+    "metric": MetricSpec,
 }

@@ -75,6 +75,12 @@ CONFIRM_SHOTS = 1_000_000
               help="An option of an encoder's factory, e.g. atp:optimizer=warm or pca:k=atp. Repeatable.")
 @click.option("--atp-optimizer", default=None, type=click.Choice(["joint", "exact", "grid", "lbfgsb", "warm"]),
               help="Alias of --encoder-option atp:optimizer=NAME (ATP's threshold search; default joint).")
+@click.option("--metrics", default="", metavar="NAME,...",
+              help="Encoding metrics per encoder and seed: expressibility, entangling, alignment, trainability, or "
+                   "'all' ('qenc-bench list metrics').", shell_complete=complete_names("metric", listed=True,
+                                                                                        extra=("all",)))
+@click.option("--metric-option", "metric_options", multiple=True, metavar="NAME:KEY=VALUE",
+              help="An option of a metric, e.g. expressibility:pairs=2000. Repeatable.")
 @click.option("--cost-baseline", default="angle", show_default=True,
               help="Encoder whose wall time the 'x baseline' column divides by ('none': no column).")
 @click.option("--data-dir", default=None, type=click.Path(file_okay=False), help="Where dataset files are (else $QENC_BENCH_DATA).")
@@ -125,6 +131,8 @@ def _config_fields(o: dict) -> dict:
         encoder_options=encoder_options, classical=classical,
         classical_options=component_options(o["classical_options"], "--classical-option"),
         cost_baseline=None if o["cost_baseline"].lower() == "none" else o["cost_baseline"],
+        metrics=csv_names(o["metrics"]),
+        metric_options=component_options(o["metric_options"], "--metric-option"),
         data_dir=o["data_dir"], disable_plugins=tuple(o["disable_plugins"]),
     )
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 KIND_CHOICES = {"datasets": "dataset", "encoders": "encoder", "backends": "backend", "attacks": "attack",
-                "models": "model", "classical": "classical", "reporters": "reporter", "commands": "command"}
+                "models": "model", "classical": "classical", "reporters": "reporter", "commands": "command",
+                "metrics": "metric"}
 
 
 @click.command()

@@ -40,6 +40,8 @@ class CompareConfig:
     :param backend_options: keyword options for the evaluation backend's factory (``device``,
         ``shots``, ...); the training backend gets them too when it is the same backend.
     :param classical_options: per classical model name, keyword options for its factory.
+    :param metrics: encoding metrics computed per encoder and seed (``qenc-bench list metrics``;
+        ``("all",)`` for every registered one); :param metric_options: per metric, factory options.
     :param cost_baseline: the encoder whose wall time every record's ``relative_cost`` divides
         by (the ATP paper's overhead is relative to angle encoding); ``None``: no ratio.
     """
@@ -68,6 +70,8 @@ class CompareConfig:
     classical: tuple[str, ...] = DEFAULT_CLASSICAL
     classical_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     cost_baseline: str | None = "angle"
+    metrics: tuple[str, ...] = ()
+    metric_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     data_dir: str | None = None
     disable_plugins: tuple[str, ...] = ()
 
@@ -97,6 +101,8 @@ class CompareConfig:
         stray = sorted(set(self.encoder_options) - set(self.encoders))
         if stray:
             raise ConfigError(f"options given for encoder(s) not compared: {', '.join(stray)}")
+        if len(set(self.metrics)) != len(self.metrics):
+            raise ConfigError(f"a metric is listed twice: {','.join(self.metrics)}")
         stray = sorted(set(self.classical_options) - set(self.classical))
         if stray:
             raise ConfigError(f"options given for classical model(s) not compared: {', '.join(stray)}")
@@ -108,7 +114,7 @@ class CompareConfig:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        for name in ("encoders", "classes", "disable_plugins", "noise", "device_noise", "classical"):
+        for name in ("encoders", "classes", "disable_plugins", "noise", "device_noise", "classical", "metrics"):
             d[name] = list(getattr(self, name))
         d["attacks"] = [a.to_dict() for a in self.attacks]
         if self.adversarial_training is not None:

@@ -45,13 +45,14 @@ class Task:
     input_gradients: bool = False
     noise: bool = False
     shots: bool = False
+    states: bool = False
 
     def lacking(self, spec: BackendSpec) -> list[str]:
         caps = spec.capabilities
         wanted = {"gradients": self.gradients, "input gradients": self.input_gradients, "noise": self.noise,
-                  "shots": self.shots}
+                  "shots": self.shots, "statevectors": self.states}
         have = {"gradients": caps.gradients, "input gradients": caps.input_gradients, "noise": caps.noise,
-                "shots": caps.shots}
+                "shots": caps.shots, "statevectors": caps.states}
         return [k for k, want in wanted.items() if want and not have[k]]
 
 
@@ -202,6 +203,10 @@ class Engines:
                 f"attacks need input gradients and neither --train-backend {self.config.train_backend} nor "
                 f"--backend {self.config.backend} gives them; backends with input gradients: {', '.join(able)}")
         return self._choose(AUTO, "train", circuit, Task("attack gradient", input_gradients=True))
+
+    def states(self, circuit: Circuit) -> Engine:
+        """Full statevectors (encoding metrics): the fastest installed engine that gives them."""
+        return self._choose(AUTO, "evaluate", circuit, Task("statevector", states=True))
 
     def device(self, device: str) -> Engine:
         """A device's noise model (``--noise device:NAME``), with ``--shots`` when given."""

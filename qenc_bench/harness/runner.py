@@ -20,6 +20,7 @@ from ..attacks import Attack, AttackSetting
 from ..circuit import Circuit
 from ..datasets import RawDataset, resolve_data_dir
 from ..encoders import Encoder
+from ..encoding_metrics import EncodingMetric
 from ..errors import ConfigError, IncompatibleComponentsError
 from ..model import Model
 from ..plugins import Registry, load_registry
@@ -30,6 +31,7 @@ from .classical import classical_record
 from .config import AUTO, CompareConfig
 from .engines import DEVICE_BACKEND, Engines, auto_order
 from .evaluate import Evaluation, evaluate
+from .metrics import compute_metrics
 from .trainer import ModelTrainer
 
 OnRecord = Callable[[RunRecord], None]
@@ -52,6 +54,7 @@ class Plan:
     first: PreparedData
     registry: Registry | None = None
     warnings: tuple[str, ...] = ()
+    metrics: dict[str, EncodingMetric] = field(default_factory=dict)
 
     @property
     def seeds(self) -> range:
@@ -126,6 +129,7 @@ def plan(config: CompareConfig, registry: Registry | None = None) -> Plan:
     dataset = registry.get("dataset", config.dataset)
     encoders = {name: registry.get("encoder", name) for name in config.encoders}
     classical = {name: registry.get("classical", name) for name in config.classical}
+    metrics = _metrics(registry, config)
     backends = {e.spec.name: e.spec for e in registry.entries("backend")}
     if config.cost_baseline is not None and config.cost_baseline not in registry.names("encoder"):
         registry.get("encoder", config.cost_baseline)  # an unknown name lists the known ones
@@ -153,7 +157,23 @@ def plan(config: CompareConfig, registry: Registry | None = None) -> Plan:
                      f"--{name}-size {asked}: seed {config.seed} uses {used} (each record stores both)"
                      for name, (asked, used) in first.capped.items() if name != "validation")
     return Plan(config, dataset, encoders, classical, backends, model, attacks, grid,  # type: ignore[arg-type]
-                raw, first, registry, warnings)
+                raw, first, registry, warnings, metrics)
+
+
+def _metrics(registry: Registry, config: CompareConfig) -> dict[str, EncodingMetric]:
+    """The encoding metrics asked for (``all``: every registered one), built."""
+    names = registry.names("metric") if config.metrics == ("all",) else list(config.metrics)
+    stray = sorted(set(config.metric_options) - set(names))
+    if stray:
+        raise ConfigError(f"options given for metric(s) not computed: {', '.join(stray)}")
+    built = {}
+    for name in names:
+        spec = registry.get("metric", name)
+        try:
+            built[name] = spec.factory(**config.metric_options.get(name, {}))
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"metric {name!r}: {exc}") from None
+    return built
 
 
 def _encoder_record(name: str, spec: EncoderSpec, plan: Plan, data: PreparedData, engines: Engines, seed: int,
@@ -181,6 +201,7 @@ def _encoder_record(name: str, spec: EncoderSpec, plan: Plan, data: PreparedData
     evaluation: Evaluation = evaluate(encoder, circuit, result.weights, data, engines, config, plan.attacks, seed,
                                       record_tags)
     evaluated = time.perf_counter()
+    metrics = compute_metrics(plan.metrics, encoder, circuit, plan.model, data, engines, seed) if plan.metrics else {}
     info = encoder.info()
     info.setdefault("trainings", context.trainings)
     return RunRecord(
@@ -203,7 +224,7 @@ def _encoder_record(name: str, spec: EncoderSpec, plan: Plan, data: PreparedData
         if config.adversarial_training else None,
         grid=data.grid, feature_map=feature_map_resources(encoder), encoder_info=info, sizes=data.sizes(),
         requested_sizes=dict(data.requested_sizes), gate_counts=circuit.gate_counts(),
-        dataset_notes=dict(plan.raw.notes),
+        dataset_notes=dict(plan.raw.notes), metrics=metrics,
     )
 
 

@@ -100,12 +100,14 @@ def ranking_table(ranking: Ranking, records: Sequence[RunRecord], reporters: Seq
         extra[s.name] = cells
         extra_columns += [c for c in cells if c not in extra_columns]
     costs = any(s.relative_cost is not None for s in summaries)
+    metric_names = sorted({m for s in summaries for m in s.encoding})
     columns = [Column("rank", "rank"), Column("encoder", "encoder", text=True),
                Column("accuracy", "accuracy [95% interval]"), Column("entropy", "entropy [95%]"),
                *([Column("robustness", "robustness [95%]")] if robust else []),
                Column("seeds", "seeds"), Column("qubits", "qubits"), Column("two_qubit_gates", "2q"),
                Column("depth", "depth"), Column("seconds", "s/run"),
                *([Column("relative_cost", "x angle" if baseline in (None, "angle") else f"x {baseline}")] if costs else []),
+               *(Column(f"metric:{m}", f"{m} [95%]") for m in metric_names),
                *(Column(f"extra:{c}", c) for c in extra_columns),
                Column("notes", "notes", text=True)]
     rows = []
@@ -126,6 +128,7 @@ def ranking_table(ranking: Ranking, records: Sequence[RunRecord], reporters: Seq
             "notes": ", ".join(_notes(s, runs_of[s.name], reporters)),
         }
         cells.update({f"extra:{c}": extra[s.name].get(c, "-") for c in extra_columns})
+        cells.update({f"metric:{m}": with_interval(s.encoding.get(m), 2) for m in metric_names})
         values: dict[str, Any] = {"rank": s.rank, "shared_rank": s.shared, "encoder": s.name, "kind": s.kind,
                                   "seeds": len(s.seeds), "runs": s.runs,
                                   **_estimate_values("accuracy", s.accuracy),
@@ -138,6 +141,8 @@ def ranking_table(ranking: Ranking, records: Sequence[RunRecord], reporters: Seq
                                   **{f"noisy:{k}": v for k, v in s.noisy_accuracy.items()},
                                   **{f"adversarial:{k}": v for k, v in s.adversarial_accuracy.items()},
                                   **{c: extra[s.name].get(c) for c in extra_columns},
+                                  **{k: v for m in metric_names for k, v in
+                                     _estimate_values(f"metric:{m}", s.encoding.get(m)).items()},
                                   "notes": cells["notes"]}
         rows.append(Row(cells, values, first=s.rank == 1, classical=s.is_classical))
     return Table(title, tuple(columns), tuple(rows), tuple(footer_lines(ranking, records)))
@@ -192,6 +197,8 @@ def footer_lines(ranking: Ranking, records: Sequence[RunRecord]) -> list[str]:
                      f"({r.attack_gradient}); robustness = share of noisy and adversarial evaluations survived")
     elif r.noisy_accuracy:
         lines.append("robustness = share of the noisy evaluations a test sample survives")
+    if any(s.encoding for s in ranking.summaries):
+        lines.append("encoding metrics (docs/metrics.md): mean over seeds [95% bootstrap interval over seeds]")
     if ranking.provisional:
         lines.append(f"'?': fewer than {MIN_SEEDS} seeds: intervals and ranks are provisional "
                      f"(run --seeds {MIN_SEEDS} or more before trusting them)")

@@ -131,6 +131,8 @@ CONFIG_FIELDS: dict[str, tuple[FieldType, bool]] = {
     "device_noise": (list_of(STRING, "strings"), False),
     "disable_plugins": (list_of(STRING, "strings"), False),
     "cost_baseline": (optional(STRING), False),
+    "metrics": (list_of(STRING, "strings"), False),
+    "metric_options": (mapping_of(OBJECT, "objects"), False),
 }
 
 #: ``config.training``: the training budget every encoder got (``TrainConfig``).

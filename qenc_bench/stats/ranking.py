@@ -54,6 +54,7 @@ class Summary:
     noisy_accuracy: dict[str, float]
     adversarial_accuracy: dict[str, float] = field(default_factory=dict)
     relative_cost: float | None = None
+    encoding: dict[str, Estimate] = field(default_factory=dict)
     rank: int | None = None
     shared: bool = False
 
@@ -103,6 +104,12 @@ def summarize(records: Sequence[RunRecord]) -> list[Summary]:
             samples = samples_of(runs, metric)
             metrics[metric] = estimate(samples, metric, name) if samples else None
         costs = [r.relative_cost for r in runs if r.relative_cost is not None]
+        encoding = {}
+        for metric in sorted({m for r in runs for m in r.metrics}):
+            values = [r.metrics.get(metric, {}).get("value") for r in runs]
+            if values and all(isinstance(v, (int, float)) for v in values):  # seed-level: one number a seed
+                encoding[metric] = estimate([Sample(r.seed, float(v), 1) for r, v in zip(runs, values, strict=True)],
+                                            "metric", metric, name)
         out.append(Summary(
             name=name,
             kind=runs[0].kind,
@@ -117,6 +124,7 @@ def summarize(records: Sequence[RunRecord]) -> list[Summary]:
             noisy_accuracy=_mean_by_label([r.noisy_accuracy for r in runs]),
             adversarial_accuracy=_mean_by_label([r.adversarial_accuracy for r in runs]),
             relative_cost=float(np.mean(costs)) if costs else None,
+            encoding=encoding,
         ))
     return out
 

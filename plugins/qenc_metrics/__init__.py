@@ -1,0 +1,1 @@
+"""Encoding metrics (work in progress): registers nothing yet."""
