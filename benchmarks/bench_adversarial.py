@@ -105,7 +105,7 @@ def main() -> None:
     for encoder in ENCODERS:
         keys = sorted(k for k in plain if k[0] == encoder)
 
-        def delta(metric):
+        def delta(metric, keys=keys):
             return cell([metric(adversarial[k]) - metric(plain[k]) for k in keys], sign="+")
 
         cells = [delta(lambda r: r.accuracy)]

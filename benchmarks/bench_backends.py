@@ -53,10 +53,10 @@ def bench(n_data: int, batch: int, repeats: int) -> list[tuple[str, int, float, 
     for name, cls in BACKENDS.items():
         backend = cls()
 
-        def forward(f=features):
+        def forward(f=features, backend=backend):
             return backend.expval(circuit, f, weights)
 
-        def forward_gradient(f=features, c=cotangent):
+        def forward_gradient(f=features, c=cotangent, backend=backend):
             values, vjp = backend.expval_vjp(circuit, f, weights)
             return values, vjp(c[: len(f)])
 

@@ -17,7 +17,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 CASES = [(b, m) for b in ("exact", "pennylane", "aer") for m in ("forward", "gradient")]

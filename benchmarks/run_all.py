@@ -63,7 +63,7 @@ def write(doc: Path, outputs: dict[str, str]) -> None:
         block = section(name, body)
         pattern = re.compile(rf"<!-- bench:{name} -->.*?<!-- /bench:{name} -->", re.S)
         if pattern.search(text):
-            text = pattern.sub(lambda _: block, text)
+            text = pattern.sub(lambda _, block=block: block, text)
         else:
             text = text.rstrip("\n") + f"\n\n## {BENCHMARKS[name][0]}\n\n{block}\n"
     doc.write_text(text)

@@ -129,7 +129,9 @@ def margin_gradient_fn(
         def gradient(x: np.ndarray) -> np.ndarray:
             features = encoder.transform(x)
             _, vjp = backend.expval_vjp(circuit, features, weights, features_grad=True)
-            return encoder.input_vjp(x, vjp(-y[: len(x)]).features)
+            pulled = vjp(-y[: len(x)]).features
+            assert pulled is not None  # asked for with features_grad=True
+            return encoder.input_vjp(x, pulled)
 
         return gradient, method
 

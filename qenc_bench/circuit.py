@@ -94,7 +94,7 @@ class Circuit:
             if max(op.wires) >= self.n_qubits:
                 raise ValueError(f"{op.gate} on wire {max(op.wires)} outside {self.n_qubits} qubits")
             limit = self.n_features if op.source == "feature" else self.n_weights
-            if op.source is not None and op.index >= limit:
+            if op.source is not None and op.index is not None and op.index >= limit:
                 raise ValueError(f"{op.gate} reads {op.source} {op.index} of {limit}")
         if not 0 <= self.readout < self.n_qubits:
             raise ValueError(f"readout wire {self.readout} outside {self.n_qubits} qubits")

@@ -73,7 +73,7 @@ class ReadoutModel(Model):
             ops += [weight_op("IsingXX", (j, r), base + j) for j in range(n)]
             ops += [weight_op("IsingZZ", (j, r), base + n + j) for j in range(n)]
         ops.append(Op("H", (r,)))
-        n_features = max((op.index + 1 for op in ops if op.source == "feature"), default=0)
+        n_features = max((op.index + 1 for op in ops if op.source == "feature" and op.index is not None), default=0)
         return Circuit(
             n_qubits=n + 1,
             ops=tuple(ops),

@@ -113,7 +113,7 @@ def get_plugin_manager(
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        name = pm.get_name(exc.plugin) if exc.plugin is not None else "?"
+        name = (pm.get_name(exc.plugin) if exc.plugin is not None else None) or "?"
         raise PluginLoadError(
             f"plugin {name!r} {exc}; disable it with --disable-plugin {name}"
         ) from exc

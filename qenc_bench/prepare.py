@@ -141,6 +141,7 @@ def to_images(samples: np.ndarray, raw: RawDataset, scale: tuple | None = None) 
     """Scale to [0, 1] (grayscale images; min-max tabular data) and flatten to (N, D)."""
     x = samples.astype(np.float64)
     if raw.modality == "image":
+        assert raw.max_value  # RawDataset refuses images without it
         if x.ndim == 4:
             x = x @ LUMINANCE
         x = x / raw.max_value
@@ -158,7 +159,7 @@ def to_features(samples: np.ndarray, raw: RawDataset, grid: int | None, scale: t
     return images
 
 
-def _pick_balanced(labels: np.ndarray, classes: tuple[int, int], per_class: int, rng, exclude=None):
+def _pick_balanced(labels: np.ndarray, classes: tuple[int, ...], per_class: int, rng, exclude=None):
     """Indices of up to ``per_class`` samples of each class, seeded, in shuffled order."""
     pools = []
     for c in classes:
@@ -257,7 +258,7 @@ def prepare(
                   None if grid_map is None else images)
         counts = np.bincount(s.y, minlength=k)
         if counts.min() < 2:
-            listed = ", ".join(f"{n} of class {c}" for c, n in zip(classes, counts))
+            listed = ", ".join(f"{n} of class {c}" for c, n in zip(classes, counts, strict=True))
             raise DataError(
                 f"{raw.name} {name} split has {listed}; each class needs at least 2 "
                 f"(raise the sizes or pick other classes)"
@@ -265,13 +266,13 @@ def prepare(
         return s
 
     prepared_train = split(train, "train", train_idx)
-    names = tuple(raw.class_names[c] for c in classes)
+    class_names = tuple(raw.class_names[c] for c in classes)
     return PreparedData(
         train=prepared_train,
         validation=split(validation, "validation", val_idx),
         test=split(test, "test", test_idx),
         classes=classes,
-        class_names=names,
+        class_names=class_names,
         grid=grid if raw.modality == "image" else None,
         n_features=prepared_train.x.shape[1],
         grid_map=grid_map,

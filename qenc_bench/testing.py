@@ -20,8 +20,8 @@ and raises :class:`AssertionError` with a message that names the component and w
 - :func:`check_attack` checks the eps ball, the unit interval, reproducibility from the
   generator and that the attack follows the gradient of a linear loss.
 
-The module is also a pytest plugin (``pytest_plugins = ["qenc_bench.testing"]`` in a test
-module or the root ``conftest.py``): fixtures ``qenc_contracts`` (the four checks),
+The module is also a pytest plugin, loaded through the ``pytest11`` entry point wherever
+qenc-bench is installed (or with ``pytest_plugins = ["qenc_bench.testing"]``): fixtures ``qenc_contracts`` (the four checks),
 ``qenc_registry`` (every installed plugin's components) and ``qenc_digits`` (the small
 prepared digits set :func:`check_encoder` uses).
 """
@@ -41,9 +41,9 @@ import numpy as np
 from .attacks import Attack
 from .backends import Backend, Gradients
 from .circuit import GATES, Circuit, Op
-from .prepare import PreparedData, Split, prepare
 from .datasets import Dataset, RawDataset
 from .encoders import Encoder, FitContext
+from .prepare import PreparedData, Split, prepare
 from .specs import AttackSpec, BackendSpec, DatasetSpec, EncoderSpec
 
 __all__ = [
@@ -86,11 +86,18 @@ def _spec_name(spec: Any, default: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def small_digits() -> PreparedData:
-    """scikit-learn's digits, classes 0 and 1, grid 3 (9 features), 40 train / 20 test, seed 0."""
-    from qenc_datasets.digits import DigitsDataset  # the built-in dataset, imported lazily
+def _registry():
+    from .plugins import load_registry
 
-    return prepare(DigitsDataset().load(None), (0, 1), grid=3, train_size=40, test_size=20, seed=0)
+    return load_registry()
+
+
+@lru_cache(maxsize=1)
+def small_digits() -> PreparedData:
+    """scikit-learn's digits (the registered ``digits`` dataset), classes 0 and 1, grid 3
+    (9 features), 40 train / 20 test, seed 0."""
+    raw = _registry().get("dataset", "digits").factory().load(None)
+    return prepare(raw, (0, 1), grid=3, train_size=40, test_size=20, seed=0)
 
 
 def _deterministic_score(encoder: Encoder) -> float:
@@ -136,7 +143,7 @@ def check_encoder(spec_or_factory: EncoderSpec | Callable[..., Encoder], data: P
         _require(isinstance(op, Op) and op.gate in GATES, label, f"feature_map holds {op!r}, not a qenc_bench.Op")
         _require(all(0 <= w < n for w in op.wires), label, f"{op.gate} on wires {op.wires} outside 0..{n - 1}")
         _require(op.source in (None, "feature"), label, f"{op.gate} reads a {op.source}; a feature map reads no weights")
-    n_columns = max((op.index + 1 for op in ops if op.source == "feature"), default=0)
+    n_columns = max((op.index + 1 for op in ops if op.source == "feature" and op.index is not None), default=0)
     with _step(label, "the feature map as a Circuit"):
         Circuit(int(n), ops, n_columns, 0, 0)
 
@@ -271,9 +278,8 @@ def _small_circuit() -> Circuit:
 
 
 def _exact_backend() -> Backend:
-    from qenc_exact import ExactReadoutBackend  # the built-in reference, imported lazily
-
-    return ExactReadoutBackend()
+    """The reference every backend is checked against: the registered ``exact`` backend."""
+    return _registry().get("backend", "exact").factory()
 
 
 def check_backend(spec: BackendSpec, **options: Any) -> Backend:
@@ -405,10 +411,12 @@ def check_attack(spec: AttackSpec, **options: Any) -> Attack:
 
 try:  # the checks are plain functions; the fixtures need pytest
     import pytest
-except ImportError:  # pragma: no cover
-    pytest = None
 
-if pytest is not None:
+    _HAVE_PYTEST = True
+except ImportError:  # pragma: no cover
+    _HAVE_PYTEST = False
+
+if _HAVE_PYTEST:
 
     @pytest.fixture
     def qenc_contracts() -> SimpleNamespace:

@@ -18,7 +18,6 @@ from .circuit import Circuit
 from .errors import ConfigError
 from .metrics import accuracy, hinge_loss
 
-
 OPTIMIZERS = ("adam", "cobyla")
 #: restarts per model by default: the best validation loss of this many seeded initialisations
 #: (docs/training.md has the measurement behind the choice)
@@ -106,11 +105,12 @@ class Adam:
 
     def __init__(self, learning_rate: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         self.lr, self.b1, self.b2, self.eps = learning_rate, beta1, beta2, eps
-        self.m = self.v = None
+        self.m: np.ndarray | None = None
+        self.v: np.ndarray | None = None
         self.t = 0
 
     def step(self, params: np.ndarray, grad: np.ndarray) -> np.ndarray:
-        if self.m is None:
+        if self.m is None or self.v is None:
             self.m, self.v = np.zeros_like(params), np.zeros_like(params)
         self.t += 1
         self.m = self.b1 * self.m + (1 - self.b1) * grad

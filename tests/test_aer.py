@@ -11,6 +11,7 @@ import pytest
 
 import qenc_aer
 from qenc_aer.backend import AerBackend
+from qenc_aer.capabilities import NOISY_MAX_QUBITS
 from qenc_bench import Circuit, Op
 from qenc_bench.errors import ConfigError, IncompatibleComponentsError
 from qenc_bench.model import ReadoutModel
@@ -185,7 +186,7 @@ def test_too_many_qubits_are_refused_naming_the_exact_backend(aer):
 def test_noise_beyond_the_density_matrix_limit_is_refused(aer):
     from qenc_bench.noise import Depolarizing
 
-    circuit = readout_circuit(qenc_aer.NOISY_MAX_QUBITS)
+    circuit = readout_circuit(NOISY_MAX_QUBITS)
     with pytest.raises(IncompatibleComponentsError, match="density matrices"):
         aer.noisy_expval(circuit, np.zeros((1, circuit.n_features)), np.zeros(circuit.n_weights), Depolarizing(0.03))
 

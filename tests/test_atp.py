@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from qenc_bench import FitContext, Split
-from qenc_bench.prepare import prepare
 from qenc_bench.harness import CompareConfig, compare
+from qenc_bench.prepare import prepare
 from qenc_bench.training import TrainConfig
 from qenc_datasets.digits import DigitsDataset
 from qenc_encoders.atp import ATPEncoder, candidate_thresholds, class_average_maps, prune_mask

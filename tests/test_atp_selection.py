@@ -94,7 +94,7 @@ def _within_one_point_of_exact(dataset_options: dict, pairs, seeds: int) -> None
         base = dict(encoders=("atp",), classes=classes, seeds=seeds) | dataset_options
         exact = compare(CompareConfig(encoder_options={"atp": {"optimizer": "exact"}}, **base)).records
         joint = compare(CompareConfig(encoder_options={"atp": {"optimizer": "joint"}}, **base)).records
-        for e, j in zip(exact, joint):
+        for e, j in zip(exact, joint, strict=True):
             assert j.validation_accuracy >= e.validation_accuracy - 0.01, (classes, e.seed)
             assert j.encoder_info["trainings"] == len(j.encoder_info["candidates"])
             assert j.encoder_info["search"]["loop_epochs"] <= SMALL["training"].max_epochs

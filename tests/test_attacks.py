@@ -9,18 +9,18 @@ import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
+from qenc_attacks import FGSM, PGD
 from qenc_bench import AttackSpec, BackendSpec, Capabilities, Encoder
 from qenc_bench.attacks import Attack, margin_gradient_fn, parse_attack
 from qenc_bench.cli import main
-from qenc_bench.prepare import prepare
 from qenc_bench.encoders import FitContext
 from qenc_bench.errors import IncompatibleComponentsError
 from qenc_bench.harness import CompareConfig, compare, plan
 from qenc_bench.model import ReadoutModel
 from qenc_bench.plugins import load_registry
+from qenc_bench.prepare import prepare
 from qenc_bench.stats import rank
 from qenc_bench.training import TrainConfig, train
-from qenc_attacks import FGSM, PGD
 from qenc_datasets.digits import DigitsDataset
 from qenc_encoders import AngleEncoder, ATPEncoder, SQEEncoder
 from qenc_exact import ExactReadoutBackend
@@ -151,7 +151,7 @@ def test_fgsm_stays_in_the_eps_ball_and_in_the_unit_interval(eps):
         x = random_pixels(rng)
         gradient = random_gradient(rng)
         g = gradient(x)
-        x_adv = FGSM().perturb(x, lambda _: g, eps, rng)
+        x_adv = FGSM().perturb(x, lambda _, g=g: g, eps, rng)
         assert_in_budget(x_adv, x, eps)
         np.testing.assert_array_equal(x_adv, np.clip(x + eps * np.sign(g), 0.0, 1.0))
         if eps == 0.0:

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from qenc_bench import AttackSpec, BackendSpec, Capabilities, DatasetSpec, Encoder, EncoderSpec, Op, RawDataset
+from qenc_bench import AttackSpec, BackendSpec, DatasetSpec, Encoder, EncoderSpec, Op, RawDataset
 from qenc_bench.attacks import Attack, project
 from qenc_bench.plugins import load_registry
 from qenc_bench.testing import check_attack, check_backend, check_dataset, check_encoder
@@ -68,9 +67,13 @@ def test_pgd_without_random_start_keeps_the_contract():
     check_attack(REGISTRY.get("attack", "pgd"), steps=3, random_start=False)
 
 
-def test_the_pytest_plugin_gives_the_fixtures(tmp_path):
-    """``pytest_plugins = ["qenc_bench.testing"]`` in a root conftest.py, as docs/plugins.md says."""
-    (tmp_path / "conftest.py").write_text('pytest_plugins = ["qenc_bench.testing"]\n')
+@pytest.mark.parametrize("conftest", [None, 'pytest_plugins = ["qenc_bench.testing"]\n'],
+                         ids=["entry point", "pytest_plugins"])
+def test_the_pytest_plugin_gives_the_fixtures(tmp_path, conftest):
+    """The fixtures come with the installed package (its ``pytest11`` entry point); naming the
+    module in a conftest.py, as older instructions said, still works."""
+    if conftest is not None:
+        (tmp_path / "conftest.py").write_text(conftest)
     (tmp_path / "test_fixtures.py").write_text(
         "from qenc_bench.testing import check_encoder\n"
         "def test_fixtures(qenc_contracts, qenc_registry, qenc_digits):\n"

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from qenc_bench import RawDataset
-from qenc_bench.prepare import LUMINANCE, area_resize, area_resize_matrix, prepare
 from qenc_bench.errors import ConfigError, DataError
+from qenc_bench.prepare import LUMINANCE, area_resize, area_resize_matrix, prepare
 from qenc_datasets import mnist
 from qenc_datasets.digits import DigitsDataset
+
 
 @pytest.fixture(scope="module")
 def mnist_raw(shared_data) -> RawDataset:
@@ -237,7 +238,7 @@ def test_rgb_images_are_grayscaled_by_luminance():
     np.testing.assert_allclose(LUMINANCE, [0.299, 0.587, 0.114])
     assert data.n_features == 16
     for split in (data.train, data.validation, data.test):
-        for x, y in zip(split.x, split.y):
+        for x, y in zip(split.x, split.y, strict=True):
             match = [k for k in range(24) if np.allclose(gray[k].ravel(), x, atol=1e-12)]
             assert len(match) == 1
             assert labels[match[0]] == (1 if y == 0 else 0)  # classes (1, 0): raw class 1 is label 0

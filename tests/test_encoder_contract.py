@@ -18,10 +18,10 @@ import pytest
 
 from qenc_bench import Circuit, Encoder, FitContext, Op, Split
 from qenc_bench.circuit import GATES
-from qenc_bench.prepare import prepare
 from qenc_bench.errors import ConfigError
 from qenc_bench.model import ReadoutModel
 from qenc_bench.plugins import load_registry
+from qenc_bench.prepare import prepare
 
 REGISTRY = load_registry()
 ENCODERS = REGISTRY.names("encoder")
@@ -259,8 +259,8 @@ def test_iqp_state_equals_qiskit_zz_feature_map(fitted, samples):
     d = samples.shape[1]
     template = zz_feature_map(d, reps=2, entanglement="linear")
     ours = feature_map_states(encoder, samples)
-    for row, state in zip(samples, ours):
-        bound = template.assign_parameters(dict(zip(template.parameters, np.pi * row)))
+    for row, state in zip(samples, ours, strict=True):
+        bound = template.assign_parameters(dict(zip(template.parameters, np.pi * row, strict=True)))
         theirs = Statevector(bound).reverse_qargs().data  # Qiskit's qubit 0 is least significant
         assert abs(abs(np.vdot(theirs, state)) - 1) < 1e-10
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qenc_bench.prepare import Split
 from qenc_bench.errors import ConfigError
 from qenc_bench.harness import CompareConfig, compare, predict_accuracy
+from qenc_bench.prepare import Split
 from qenc_bench.training import TrainConfig
 from qenc_encoders.atp import class_average_maps, prune_mask
 

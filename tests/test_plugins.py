@@ -11,8 +11,8 @@ import types
 import pytest
 
 from qenc_bench import DatasetSpec, EncoderSpec, hookimpl, hookspecs
-from qenc_bench.errors import DuplicateComponentError, PluginLoadError, UnknownComponentError
 from qenc_bench import plugins as plugins_module
+from qenc_bench.errors import DuplicateComponentError, PluginLoadError, UnknownComponentError
 from qenc_bench.plugins import DISABLE_ENV, KINDS, Registry, get_plugin_manager
 from qenc_bench.specs import SPEC_TYPES, AttackSpec, BackendSpec, Capabilities
 

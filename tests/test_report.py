@@ -24,10 +24,10 @@ from qenc_bench.harness import CompareConfig, compare
 from qenc_bench.leaderboard import Leaderboard, rank_group
 from qenc_bench.render.markdown import markdown_leaderboard
 from qenc_bench.render.plots import group_plots
+from qenc_bench.reporters import load_reporters
 from qenc_bench.results import SCHEMA_VERSION, BenchmarkResult, RunRecord, merge, upgrade, validate_result
 from qenc_bench.results.schema import CONFIG_FIELDS, RECORD_FIELDS, RESULT_FIELDS, TRAINING_FIELDS
 from qenc_bench.results.store import ResultStore, StoredRun, run_id
-from qenc_bench.reporters import load_reporters
 from qenc_bench.training import TrainConfig
 
 load_result = BenchmarkResult.load

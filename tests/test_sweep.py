@@ -130,7 +130,7 @@ def test_run_ids_are_stable_and_follow_every_option_but_the_data_dir():
     plain = [r.run_id for r in runs()]
     assert plain == [r.run_id for r in runs()]
     assert set(plain).isdisjoint(r.run_id for r in runs(layers=2))
-    for run, with_option in zip(runs(), runs(encoder_options={"atp": {"optimizer": "grid"}})):
+    for run, with_option in zip(runs(), runs(encoder_options={"atp": {"optimizer": "grid"}}), strict=True):
         assert (run.run_id == with_option.run_id) == (run.config.encoders != ("atp",))  # only atp's runs change
     assert [r.run_id for r in runs({"data_dir": "/elsewhere"})] == plain
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qenc_bench.prepare import prepare
 from qenc_bench.errors import ConfigError
 from qenc_bench.metrics import hinge_loss
 from qenc_bench.model import ReadoutModel
+from qenc_bench.prepare import prepare
 from qenc_bench.training import TrainConfig, hinge_cotangent, train
 from qenc_datasets.digits import DigitsDataset
 from qenc_encoders.angle import AngleEncoder

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from qenc_bench import AutoPolicy, BackendSpec, Capabilities, hookimpl
+from qenc_bench import AutoPolicy, BackendSpec, hookimpl
 
-#: statevector limit; noisy runs use density matrices and stop at ``NOISY_MAX_QUBITS``
-CAPABILITIES = Capabilities(
-    gradients=True, input_gradients=True, noise=True, entropy=True, shots=True, max_qubits=24, states=True
-)
-#: density matrices hold 4^n amplitudes: 4^13 complex128 is 1 GiB per sample in flight
-NOISY_MAX_QUBITS = 13
+from .capabilities import CAPABILITIES
 
 
 def _build(**options):

@@ -32,11 +32,9 @@ from qiskit_aer import AerSimulator
 from qiskit_aer.noise import NoiseModel, depolarizing_error
 from qiskit_aer.primitives import EstimatorV2
 
-from qenc_bench import Backend, Circuit, Gradients
-from qenc_bench.errors import ConfigError, IncompatibleComponentsError
-from qenc_bench.noise import Depolarizing
+from qenc_bench import Backend, Circuit, ConfigError, Depolarizing, Gradients, IncompatibleComponentsError
 
-from . import CAPABILITIES, NOISY_MAX_QUBITS
+from .capabilities import CAPABILITIES, NOISY_MAX_QUBITS
 from .translate import ONE_QUBIT_GATES, TWO_QUBIT_GATES, QiskitCircuit, to_qiskit
 
 SHIFT = np.pi / 2

@@ -20,8 +20,7 @@ import numpy as np
 from qiskit.circuit import ParameterVector, QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
-from qenc_bench import Circuit
-from qenc_bench.circuit import GATES
+from qenc_bench import GATES, Circuit
 
 #: IR gate -> Qiskit instruction name (all native to Aer, so nothing is transpiled)
 QISKIT_GATES = {

@@ -6,8 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from qenc_bench import Encoder, FitContext, Op, Split
-from qenc_bench.errors import ConfigError
+from qenc_bench import ConfigError, Encoder, FitContext, Op, Split
 
 
 class AngleEncoder(Encoder):

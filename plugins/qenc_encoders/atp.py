@@ -392,7 +392,7 @@ class ATPEncoder(AngleEncoder):
             proxies.append((proxy, -len(kept), float(tau), candidate, warm))
             self.candidates_.append({"tau": float(tau), "qubits": len(kept), "proxy_accuracy": proxy})
         best = (full_result.validation_accuracy, -n, 0.0, full_result)
-        for proxy, neg_qubits, tau, candidate, warm in sorted(proxies, key=lambda p: p[:2], reverse=True)[:finetune]:
+        for _proxy, neg_qubits, tau, candidate, warm in sorted(proxies, key=lambda p: p[:2], reverse=True)[:finetune]:
             result = context.train(candidate, initial_weights=warm, max_epochs=finetune_epochs, patience=3)
             context.trainings += 1
             self.candidates_.append({"tau": tau, "qubits": -neg_qubits, "validation_accuracy": result.validation_accuracy,
@@ -474,7 +474,7 @@ class ATPEncoder(AngleEncoder):
                 cost[key] += part_cost[key]
 
         best = None
-        for i, (kept, tau, candidate, plan) in enumerate(entries):
+        for i, (kept, tau, _candidate, plan) in enumerate(entries):
             result = self._joint_result(plan, {j: results[(i, j)] for j in range(len(plan.runs))}, kept, validation)
             context.trainings += 1
             self.candidates_.append({"tau": tau, "qubits": len(kept), "validation_accuracy": result.validation_accuracy,

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qenc_bench import Encoder, FitContext, Op, Split
-from qenc_bench.errors import ConfigError
+from qenc_bench import ConfigError, Encoder, FitContext, Op, Split
 
 
 class IQPEncoder(Encoder):

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qenc_bench import Circuit, Encoder, Model, ModelSpec, Op, hookimpl
-from qenc_bench.circuit import weight_op
-from qenc_bench.model import ReadoutModel
+from qenc_bench import Circuit, Encoder, Model, ModelSpec, Op, ReadoutModel, hookimpl, weight_op
 
 
 def _rotation_ring(n: int, base: int) -> list[Op]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -241,7 +242,7 @@ class _progress:
 
     def __init__(self, screen, total: int, done: int):
         self.screen, self.total, self.done = screen, total, done
-        self.bar = None
+        self.bar: Any = None
 
     def __enter__(self):
         if self.screen.is_terminal:

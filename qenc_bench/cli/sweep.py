@@ -64,7 +64,7 @@ def sweep(spec_file, store, workers, scheduler, resume, rerun, data_dir, check, 
                f"{len(outcome.failed)} failed; store {outcome.store}")
     if outcome.failed:
         for failure in outcome.failed[:SHOWN_FAILURES]:
-            error = failure.error
+            error = failure.error or {"message": "", "type": "?"}
             first_line = (error["message"].splitlines() or [""])[0]
             click.echo(f"failed: {failure.run_id}: {error['type']}: {first_line}", err=True)
         more = len(outcome.failed) - SHOWN_FAILURES
@@ -143,6 +143,6 @@ def sweep_export(store_dir, out, force) -> None:
     probe_writable(out, "--out")
     for path in paths:  # refuse before writing anything
         check_new_file(path, force=force)
-    for result, path in zip(results, paths):
+    for result, path in zip(results, paths, strict=True):
         result.save(path, force=force)
         click.echo(f"{path}: {result.config['dataset']} {result.config['classes']}, {len(result.records)} runs")

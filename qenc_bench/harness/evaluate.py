@@ -96,9 +96,11 @@ def evaluate(encoder: Encoder, circuit: Circuit, weights: np.ndarray, data: Prep
         used["noise"] = noise_engine.name
         for p in config.noise:
             level = Depolarizing(p)
-            noisy[level.label] = predictions(outputs_of(
-                noise_engine, circuit, x_test, weights,
-                lambda f, w, level=level: noise_engine.backend.noisy_expval(circuit, f, w, level)))
+
+            def noisy_values(f: np.ndarray, w: np.ndarray, level: Depolarizing = level) -> np.ndarray:
+                return noise_engine.backend.noisy_expval(circuit, f, w, level)
+
+            noisy[level.label] = predictions(outputs_of(noise_engine, circuit, x_test, weights, noisy_values))
     for device in config.device_noise:
         device_engine = engines.device(device)
         device_engine.backend.check(circuit)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -130,7 +130,7 @@ def plan(config: CompareConfig, registry: Registry | None = None) -> Plan:
     encoders = {name: registry.get("encoder", name) for name in config.encoders}
     classical = {name: registry.get("classical", name) for name in config.classical}
     metrics = _metrics(registry, config)
-    backends = {e.spec.name: e.spec for e in registry.entries("backend")}
+    backends: dict[str, BackendSpec] = {e.spec.name: e.spec for e in registry.entries("backend")}  # type: ignore[misc]
     if config.cost_baseline is not None and config.cost_baseline not in registry.names("encoder"):
         registry.get("encoder", config.cost_baseline)  # an unknown name lists the known ones
     _check_capabilities(config, backends)
@@ -176,6 +176,11 @@ def _metrics(registry: Registry, config: CompareConfig) -> dict[str, EncodingMet
     return built
 
 
+def _index(data: PreparedData) -> np.ndarray:
+    index = data.test.index
+    return np.arange(len(data.test)) if index is None else index
+
+
 def _encoder_record(name: str, spec: EncoderSpec, plan: Plan, data: PreparedData, engines: Engines, seed: int,
                     fitted_qubits: dict[str, int], tags: dict[str, Any]) -> RunRecord:
     config = plan.config
@@ -215,7 +220,7 @@ def _encoder_record(name: str, spec: EncoderSpec, plan: Plan, data: PreparedData
         timings={"fit_encoder": fitted - started, "train": done_training - fitted, "evaluate": evaluated - done_training},
         measurement=evaluation.measurement, engines={"train": train_engine, **evaluation.engines},
         backend_info=evaluation.backend_info,
-        samples=evaluation.samples(data.test.index, data.test_split),
+        samples=evaluation.samples(_index(data), data.test_split),
         training=result.training_info(),
         noisy_accuracy={k: evaluation.accuracy_of(v) for k, v in evaluation.noisy.items()},
         adversarial_accuracy={k: evaluation.accuracy_of(v) for k, v in evaluation.adversarial.items()},

@@ -16,8 +16,8 @@ import numpy as np
 from ..errors import MissingDependencyError
 from ..reporters import Plot, Reporter
 from ..results.merge import label_level
-from ..stats import CrossRanking, Estimate, Ranking, by_model, estimate, level_sample
 from ..results.records import RunRecord
+from ..stats import CrossRanking, Estimate, Ranking, by_model, estimate, level_sample
 
 ENCODER_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
                   "#7f7f7f", "#bcbd22")
@@ -61,9 +61,11 @@ def accuracy_entropy(ranking: Ranking, records: Sequence[RunRecord]) -> tuple[st
     fig, ax = figure()
     palette, runs = colors(ranking), by_model(records)
     for s in rows:
+        entropy = s.entropy
+        assert entropy is not None
         ax.scatter([r.entropy for r in runs[s.name]], [r.accuracy for r in runs[s.name]], s=14,
                    color=palette[s.name], alpha=0.3, linewidths=0)
-        ax.errorbar(s.entropy.mean, s.accuracy.mean, xerr=_errors(s.entropy), yerr=_errors(s.accuracy), fmt="o",
+        ax.errorbar(entropy.mean, s.accuracy.mean, xerr=_errors(entropy), yerr=_errors(s.accuracy), fmt="o",
                     ms=7, capsize=3, color=palette[s.name], label=s.name)
     ax.set_xlabel("readout entanglement entropy (bits)")
     ax.set_ylabel("test accuracy")

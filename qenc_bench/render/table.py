@@ -237,7 +237,7 @@ def robustness_table(ranking: Ranking) -> Table | None:
 def comparisons_table(ranking: Ranking, adjacent_only: bool = True) -> Table:
     """The paired comparisons behind the ranks: each row against the next (or every pair)."""
     names = [s.name for s in ranking.summaries if s.rank is not None]
-    pairs = list(zip(names, names[1:])) if adjacent_only else [(c.a, c.b) for c in ranking.comparisons]
+    pairs = list(zip(names, names[1:], strict=False)) if adjacent_only else [(c.a, c.b) for c in ranking.comparisons]
     columns = (Column("pair", "pair", text=True), Column("difference", "difference"),
                Column("interval", "95% interval"), Column("p", "p (Holm)"), Column("paired", "paired", text=True),
                Column("verdict", "verdict", text=True))
@@ -247,9 +247,9 @@ def comparisons_table(ranking: Ranking, adjacent_only: bool = True) -> Table:
         if c is None:
             continue
         verdict = "resolved" if c.resolved() else "not resolved"
-        values = {"pair": f"{a} - {b}", "difference": c.difference, "low": c.low, "high": c.high, "p": c.p,
+        values: dict[str, Any] = {"pair": f"{a} - {b}", "difference": c.difference, "low": c.low, "high": c.high, "p": c.p,
                   "p_holm": c.p_holm, "paired": c.paired, "seeds": c.seeds, "verdict": verdict}
-        cells = {"pair": values["pair"], "difference": f"{c.difference:+.3f}",
+        cells = {"pair": f"{a} - {b}", "difference": f"{c.difference:+.3f}",
                  "interval": f"[{c.low:+.3f}, {c.high:+.3f}]", "p": f"{c.p_holm:.3g}",
                  "paired": "yes" if c.paired else "no", "verdict": verdict}
         rows.append(Row(cells, values))

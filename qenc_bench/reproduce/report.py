@@ -12,7 +12,7 @@ from typing import Any
 from ..leaderboard import Leaderboard, leaderboard_of
 from ..results.records import RunRecord
 from ..stats import Estimate, Sample, by_model, estimate, level_sample, sample_of
-from .study import FGSM, NOISE_LEVELS, PAPER_NOISE_LEVEL, SHOTS, CHOICES, Reproduction, paper_tables
+from .study import CHOICES, FGSM, NOISE_LEVELS, PAPER_NOISE_LEVEL, SHOTS, Reproduction, paper_tables
 
 Statistic = Callable[[RunRecord], Sample | None]
 

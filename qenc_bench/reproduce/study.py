@@ -73,11 +73,11 @@ def paper_tables() -> dict[str, Any]:
     return json.loads(resources.files("qenc_bench.reference").joinpath("atp_paper_tables.json").read_text())
 
 
-def paper_grid(tables: dict[str, Any]) -> list[tuple[str, tuple[int, int]]]:
+def paper_grid(tables: dict[str, Any]) -> list[tuple[str, tuple[int, ...]]]:
     grid = []
     for key in tables["accuracy"]:
         dataset, pair = key.split(" ")
-        grid.append((dataset, tuple(int(c) for c in pair.split(","))))  # type: ignore[misc]
+        grid.append((dataset, tuple(int(c) for c in pair.split(","))))
     return grid
 
 

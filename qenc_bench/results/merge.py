@@ -64,7 +64,7 @@ class Setting:
         options = {a.get("name"): a.get("options") or {} for a in config.get("attacks", []) if isinstance(a, dict)}
         attacks = []
         for name in sorted({label.partition(":")[0] for label in record.adversarial_accuracy}):
-            levels = sorted((label_level(k)[1] for k in record.adversarial_accuracy if k.partition(":")[0] == name))
+            levels = sorted(label_level(k)[1] for k in record.adversarial_accuracy if k.partition(":")[0] == name)
             extra = ", ".join(f"{k}={v}" for k, v in sorted((options.get(name) or {}).items()))
             attacks.append(f"{name} eps {','.join(f'{e:g}' for e in levels)}" + (f" ({extra})" if extra else ""))
         adv = record.adversarial_training
@@ -219,7 +219,7 @@ def merge(results: Sequence[BenchmarkResult], sources: Sequence[str] | None = No
     group_sources: dict[Setting, list[str]] = {}
     duplicates: dict[Setting, list[Duplicate]] = {}
     group_notes: dict[Setting, list[str]] = {}
-    for result, source in zip(results, sources):
+    for result, source in zip(results, sources, strict=True):
         quantum = {(r.dataset, r.classes): Setting.of(r, result.config) for r in result.records if not r.is_classical}
         for record in result.records:
             # a classical reference row joins the quantum runs of its comparison
@@ -257,7 +257,7 @@ def merge(results: Sequence[BenchmarkResult], sources: Sequence[str] | None = No
             duplicates=tuple(duplicates.get(s, ())),
             source_notes=tuple(group_notes.get(s, ())),
         )
-        for s, label in zip(settings, labels)
+        for s, label in zip(settings, labels, strict=True)
     ]
 
 

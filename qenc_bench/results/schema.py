@@ -73,11 +73,10 @@ def _samples_ok(v: Any) -> bool:
     if not v:
         return True
     columns = [v.get("index"), v.get("label"), v.get("prediction")]
-    if not all(isinstance(c, list) and all(map(is_int, c)) for c in columns):
+    lists = [c for c in columns if isinstance(c, list) and all(map(is_int, c))]
+    if len(lists) != 3 or len({len(c) for c in lists}) != 1:
         return False
-    n = len(columns[0])
-    if any(len(c) != n for c in columns):
-        return False
+    n = len(lists[0])
     entropy = v.get("entropy")
     if entropy is not None and not (isinstance(entropy, list) and len(entropy) == n and all(map(is_number, entropy))):
         return False

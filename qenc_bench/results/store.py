@@ -238,7 +238,9 @@ def to_results(store: ResultStore | str | os.PathLike) -> list[BenchmarkResult]:
             groups.setdefault(canonical_json(comparison_key(run.config)), []).append(run)
     results = []
     for runs in groups.values():
-        runs.sort(key=lambda r: (r.config["seed"], bool(r.config.get("classical")), r.record.encoder))
+        records = [r.record for r in runs if r.record is not None]
+        results_of = [r.result for r in runs if r.result is not None]
+        runs.sort(key=lambda r: (r.config["seed"], bool(r.config.get("classical")), r.run_id))
         encoders = list(dict.fromkeys(e for r in runs for e in r.config.get("encoders", [])))
         classical = list(dict.fromkeys(c for r in runs for c in r.config.get("classical", [])))
         seeds = sorted({r.config["seed"] for r in runs})
@@ -248,14 +250,15 @@ def to_results(store: ResultStore | str | os.PathLike) -> list[BenchmarkResult]:
         config = {**comparison_key(runs[0].config), "encoders": encoders, "classical": classical,
                   "seed": seeds[0], "seeds": len(seeds),
                   "seed_values": seeds, "encoder_options": options, "sweep_runs": [r.run_id for r in runs]}
-        environments = []
-        for r in runs:
-            if r.result.environment not in environments:
-                environments.append(r.result.environment)
+        environments: list[dict[str, Any]] = []
+        for result in results_of:
+            if result.environment not in environments:
+                environments.append(result.environment)
         environment = dict(environments[0])
         if len(environments) > 1:
             environment["other_environments"] = environments[1:]
-        records = with_relative_costs([r.record for r in runs], config.get("cost_baseline", "angle"))
+        records = with_relative_costs(sorted(records, key=lambda r: (r.seed, r.is_classical, r.encoder)),
+                                      config.get("cost_baseline", "angle"))
         results.append(BenchmarkResult(config=config, records=tuple(records), environment=environment,
                                        created=max(r.finished for r in runs)))
     return results

@@ -4,7 +4,17 @@ and ranks across many tasks (Friedman test, Nemenyi critical difference)."""
 
 from .across import CrossRanking, nemenyi_critical_difference, rank_across
 from .bootstrap import Sample, holm
-from .estimates import HIGHER_IS_BETTER, METRICS, MIN_SEEDS, Comparison, Estimate, compare, estimate, level_sample, sample_of
+from .estimates import (
+    HIGHER_IS_BETTER,
+    METRICS,
+    MIN_SEEDS,
+    Comparison,
+    Estimate,
+    compare,
+    estimate,
+    level_sample,
+    sample_of,
+)
 from .ranking import RANK_BY, Ranking, Summary, by_model, rank, result_warnings, summarize
 
 __all__ = [

@@ -32,6 +32,7 @@ from ..results.records import BenchmarkResult
 from ..results.store import FAILED, OK, ResultStore, StoredRun
 from .spec import BLAS_ENV, DASK_INSTALL, SweepRun, SweepSpec, load_spec
 
+
 @dataclass(frozen=True)
 class SweepProgress:
     """What ``progress`` is told: once at the start (``run`` None), then after every run."""
@@ -159,7 +160,7 @@ def run_sweep(
         pending = select_runs(runs, results, resume=resume, rerun=rerun)
         if check and pending:
             check_runs(pending)
-        succeeded, failed = 0, []
+        succeeded, failed = 0, []  # type: int, list[StoredRun]
 
         def outcome() -> SweepOutcome:
             return SweepOutcome(results.root, len(runs), len(runs) - len(pending), succeeded, tuple(failed))
@@ -173,7 +174,7 @@ def run_sweep(
         else:
             stream = _local_outcomes(pending, min(workers or default_workers(), len(pending)))
         try:
-            with closing(stream):
+            with closing(stream):  # type: ignore[type-var]  # a generator has close()
                 for run, result in stream:
                     stored = _store(results, run, result)
                     if stored.status == OK:

@@ -204,7 +204,10 @@ def _attacks(value: Any) -> tuple:
 
 def _noise(value: Any) -> tuple[float, ...]:
     if isinstance(value, str):
-        return tuple(level.p for level in parse_noise(value))
+        levels = parse_noise(value)
+        if not all(isinstance(level, Depolarizing) for level in levels):
+            raise ConfigError(f"[sweep] noise takes depolarizing levels; got {value!r}")
+        return tuple(level.p for level in levels if isinstance(level, Depolarizing))
     if not isinstance(value, list) or not all(isinstance(p, (int, float)) and not isinstance(p, bool) for p in value):
         raise ConfigError(f"[sweep] noise must be a list of depolarizing levels like [0.03, 0.05]; got {value!r}")
     return tuple(Depolarizing(float(p)).p for p in value)

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qenc_bench import AttackSpec, hookimpl
-from qenc_bench.attacks import Attack, GradientFn, project
+from qenc_bench import Attack, AttackSpec, GradientFn, hookimpl, project
 
 
 class RandomSign(Attack):

@@ -15,8 +15,18 @@ from pathlib import Path
 
 import numpy as np
 
-from qenc_bench import Dataset, DatasetSpec, Encoder, EncoderSpec, FitContext, Op, RawDataset, Split, hookimpl
-from qenc_bench.errors import MissingDependencyError
+from qenc_bench import (
+    Dataset,
+    DatasetSpec,
+    Encoder,
+    EncoderSpec,
+    FitContext,
+    MissingDependencyError,
+    Op,
+    RawDataset,
+    Split,
+    hookimpl,
+)
 
 __all__ = ["IrisPair", "PhaseAngleEncoder"]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import qenc_example_plugin
+
 from qenc_bench import Split
-from qenc_bench.prepare import prepare
 from qenc_bench.plugins import Registry, get_plugin_manager
+from qenc_bench.prepare import prepare
 from qenc_bench.testing import check_dataset, check_encoder
 
 
