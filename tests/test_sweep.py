@@ -316,7 +316,7 @@ def test_a_crash_and_ctrl_c_keep_finished_runs_and_resume_runs_only_the_rest(tmp
             os.killpg(interrupted.pid, signal.SIGKILL)
             interrupted.communicate(timeout=30)
     assert interrupted.returncode == 130, stderr
-    assert "interrupted:" in stderr and "run the same command again to resume" in stderr
+    assert "stopped:" in stderr and "run the same command again to resume" in stderr
     assert not list((store / "runs").glob(".*.tmp"))
     finished = store_files(store)
     assert all(r.status == OK for r in finished.values()) and len(finished) < 12

@@ -164,7 +164,7 @@ def _run(config, out_path: Path, *, force: bool, resume: bool, rank_by: str, max
     from ..leaderboard import leaderboard_of
     from ..render.rich import console, print_groups
     from ..reporters import load_reporters
-    from ..results import check_new_file, probe_writable
+    from ..results import check_new_file, probe_writable, remove_stale_temporaries
     from ..signals import exit_code, stop_on_signals
 
     if max_shots is not None and max_shots < 1:
@@ -173,6 +173,7 @@ def _run(config, out_path: Path, *, force: bool, resume: bool, rank_by: str, max
     if not resume:
         check_new_file(out_path, force=force)
     probe_writable(out_path.parent, "--out")  # an unwritable output fails now, not after the work
+    remove_stale_temporaries(out_path)  # what a killed earlier write left beside it
     checked = plan(config)  # every configuration and data error, and any download, before the bar
     errors = console(stderr=True)
     for warning in checked.warnings:
@@ -195,22 +196,23 @@ def _run(config, out_path: Path, *, force: bool, resume: bool, rank_by: str, max
         return
     finished = list(previous)
     try:
-        with stop_on_signals(), _progress(errors, checked.runs, len(previous)) as advance:
+        with stop_on_signals() as stop, _progress(errors, checked.runs, len(previous)) as advance:
             def keep(record) -> None:
                 finished.append(record)
                 advance(record)
 
             result = run(checked, keep, previous=previous, job_journal=journal if costs else None,
                          result_file=out_path, engines=engines)
-    except BaseException as exc:
-        if not finished or not isinstance(exc, (KeyboardInterrupt, Exception)):
-            raise
-        written = _save_partial(checked, finished, out_path)
-        total = checked.runs
-        click.echo(f"{'stopped' if isinstance(exc, KeyboardInterrupt) else 'failed'}: {len(finished)} of {total} "
-                   f"runs finished and written to {written}; run the same command with --resume to finish",
-                   err=True)
-        if isinstance(exc, KeyboardInterrupt):
+    except (KeyboardInterrupt, Exception) as exc:
+        stop.hold()  # a second signal must not cut the writing of what finished
+        stopped = isinstance(exc, KeyboardInterrupt)
+        if len(finished) > len(previous):  # lose nothing: what finished is written, complete=false
+            written = _save_partial(checked, finished, out_path)
+            click.echo(f"{'stopped' if stopped else 'failed'}: {len(finished)} of {checked.runs} runs finished and "
+                       f"written to {written}; run the same command with --resume to finish", err=True)
+        elif stopped:
+            click.echo("stopped before any run finished; nothing was written", err=True)
+        if stopped:
             raise SystemExit(exit_code(exc)) from None
         raise
     written = _save(result, out_path, force=force or resume)

@@ -37,10 +37,17 @@ def sweep(spec_file, store, workers, scheduler, resume, rerun, data_dir, check, 
     """Run every dataset x class pair x encoder x seed of SWEEP.toml into a resumable store."""
     from rich.console import Console
 
+    from ..signals import exit_code, stop_on_signals
     from ..sweep import SweepInterrupted, default_store, default_workers, load_spec, run_sweep
+    from ..sweep.runner import check_options
 
+    check_options(workers, scheduler)  # before anything is announced
     spec = load_spec(spec_file, data_dir=data_dir)
     store = store if store is not None else default_store(spec)
+    if not dry_run:
+        from ..sweep.runner import check_store
+
+        check_store(Path(store), spec, rerun)
     if dry_run:
         _dry_run(spec, store, resume=resume, rerun=rerun)
         return
@@ -50,16 +57,16 @@ def sweep(spec_file, store, workers, scheduler, resume, rerun, data_dir, check, 
     click.echo(f"sweep {spec_file}: {len(spec.runs())} runs on {where}, store {store}"
                + (f" ({others} other runs in it: {OTHER_RUNS})" if others else ""), err=True)
     try:
-        with _progress(console) as report:
+        with stop_on_signals(), _progress(console) as report:
             outcome = run_sweep(spec, store, workers, scheduler, resume, rerun, report, check=check)
     except SweepInterrupted as stop:
         done = stop.outcome
-        click.echo(f"interrupted: {done.finished} of {done.total} runs are finished and kept in {done.store}; "
+        click.echo(f"stopped: {done.finished} of {done.total} runs are finished and kept in {done.store}; "
                    f"run the same command again to resume", err=True)
-        raise SystemExit(130) from None
-    except KeyboardInterrupt:
-        click.echo("interrupted before any run finished", err=True)
-        raise SystemExit(130) from None
+        raise SystemExit(stop.exit_code) from None
+    except KeyboardInterrupt as stop:
+        click.echo("stopped before any run finished; run the same command again to resume", err=True)
+        raise SystemExit(exit_code(stop)) from None
     click.echo(f"{outcome.total} runs: {outcome.skipped} already in the store, {outcome.succeeded} ran now, "
                f"{len(outcome.failed)} failed; store {outcome.store}")
     if outcome.failed:

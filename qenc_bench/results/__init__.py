@@ -6,7 +6,7 @@ written by :mod:`.files`; a sweep keeps one file per run in a :mod:`.store`; :mo
 reads many of either and groups the records that may be ranked together.
 """
 
-from .files import check_new_file, probe_writable, write_json_atomic, write_text_atomic
+from .files import check_new_file, probe_writable, remove_stale_temporaries, write_json_atomic, write_text_atomic
 from .merge import Group, Setting, load_sources, merge
 from .records import CLASSICAL, QUANTUM, BenchmarkResult, RunRecord, environment
 from .schema import SCHEMA_VERSION, upgrade, validate_result
@@ -24,6 +24,7 @@ __all__ = [
     "load_sources",
     "merge",
     "probe_writable",
+    "remove_stale_temporaries",
     "upgrade",
     "validate_result",
     "write_json_atomic",

@@ -60,6 +60,16 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     return path
 
 
+def remove_stale_temporaries(path: str | os.PathLike) -> int:
+    """Delete the temporary files a killed writer of ``path`` left beside it (a SIGKILL during a
+    write cannot clean up); call it before writing ``path`` again."""
+    path = Path(path)
+    stale = list(path.parent.glob(f".{path.name}.*.tmp")) if path.parent.is_dir() else []
+    for tmp in stale:
+        tmp.unlink(missing_ok=True)
+    return len(stale)
+
+
 def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:
     """:func:`write_text_atomic` of ``data`` as indented JSON (no NaN)."""
     return write_text_atomic(path, json.dumps(data, indent=2, allow_nan=False) + "\n")

@@ -3,7 +3,8 @@
 Layout::
 
     STORE/
-      qenc-bench-store.json     marker: {"kind": "qenc-bench sweep store", "schema_version": 1}
+      qenc-bench-store.json     marker: {"kind": "qenc-bench sweep store", "schema_version": 1,
+                                "settings": {...}, "settings_digest": "..."} (what every run shares)
       .lock                     held (flock) by the sweep writing into the store
       runs/<run id>.json        one per run: a success (its BenchmarkResult) or a failure
 
@@ -138,6 +139,18 @@ class ResultStore:
         store = cls(root)
         store.check()
         return store
+
+    def settings(self) -> dict[str, Any] | None:
+        """The settings the store was made with (None for a store that recorded none)."""
+        return json.loads((self.root / MARKER).read_text()).get("settings")
+
+    def remember(self, settings: dict[str, Any]) -> None:
+        """Record the settings every run of the store shares (and their digest)."""
+        from ..resume import settings_digest
+
+        marker = json.loads((self.root / MARKER).read_text())
+        marker.update(settings=settings, settings_digest=settings_digest(settings))
+        write_json_atomic(self.root / MARKER, marker)
 
     def check(self) -> None:
         marker = self.root / MARKER

@@ -9,10 +9,14 @@ can call it directly.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import re
 import signal
 import socket
+import sys
+import threading
 import time
 import traceback
 import uuid
@@ -28,9 +32,15 @@ from typing import Any
 
 from ..errors import ConfigError, MissingDependencyError, ResultFileError
 from ..harness import CompareConfig, compare, plan
+from ..results.files import probe_writable
 from ..results.records import BenchmarkResult
-from ..results.store import FAILED, OK, ResultStore, StoredRun
+from ..results.store import FAILED, OK, ResultStore, StoredRun, is_store
+from ..resume import settings_difference
+from ..signals import exit_code, hold
 from .spec import BLAS_ENV, DASK_INSTALL, SweepRun, SweepSpec, load_spec
+
+CONNECT_SECONDS = 10
+WORKER_WAIT_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -66,11 +76,12 @@ class SweepOutcome:
 
 
 class SweepInterrupted(KeyboardInterrupt):
-    """Ctrl-C stopped the sweep; every finished run is in the store; ``outcome`` says how many."""
+    """SIGINT or SIGTERM stopped the sweep; every finished run is in the store; ``outcome`` says
+    how many and ``exit_code`` is the status to exit with (130, 143)."""
 
-    def __init__(self, outcome: SweepOutcome):
+    def __init__(self, outcome: SweepOutcome, exit_code: int = 130):
         super().__init__(f"sweep interrupted: {outcome.finished} of {outcome.total} runs finished")
-        self.outcome = outcome
+        self.outcome, self.exit_code = outcome, exit_code
 
 
 def default_workers() -> int:
@@ -147,19 +158,18 @@ def run_sweep(
     :raises SweepInterrupted: on Ctrl-C, after stopping the workers; finished runs are kept.
     """
     spec = spec if isinstance(spec, SweepSpec) else load_spec(spec)
-    if scheduler is not None and workers is not None:
-        raise ConfigError("--workers sets local processes; a Dask cluster (--scheduler) has its own workers")
-    if workers is not None and workers < 1:
-        raise ConfigError(f"--workers must be at least 1, got {workers}")
-    if scheduler is not None:
-        _distributed()  # a missing install fails before anything is written
-    results = ResultStore.create(store if store is not None else default_store(spec))
+    check_options(workers, scheduler)
+    root = Path(store if store is not None else default_store(spec))
     runs = spec.runs()
+    check_store(root, spec, rerun)  # every check before anything is written: a refused sweep leaves no store
+    pending = select_runs(runs, ResultStore.open(root), resume=resume, rerun=rerun) if is_store(root) else runs
+    if check and pending:
+        check_runs(pending)
+    results = ResultStore.create(root)
     with results.lock():
         results.remove_temporaries()
+        results.remember(spec.settings())
         pending = select_runs(runs, results, resume=resume, rerun=rerun)
-        if check and pending:
-            check_runs(pending)
         succeeded, failed = 0, []  # type: int, list[StoredRun]
 
         def outcome() -> SweepOutcome:
@@ -184,9 +194,40 @@ def run_sweep(
                     if progress is not None:
                         progress(SweepProgress(len(pending), succeeded + len(failed), len(failed), run, stored.status,
                                                stored.elapsed))
-        except KeyboardInterrupt:
-            raise SweepInterrupted(outcome()) from None
+        except KeyboardInterrupt as stop:
+            raise SweepInterrupted(outcome(), exit_code(stop)) from None
         return outcome()
+
+
+def check_options(workers: int | None, scheduler: str | None) -> None:
+    """``--workers`` and ``--scheduler``, checked before anything is announced or written."""
+    if scheduler is not None and workers is not None:
+        raise ConfigError("--workers sets local processes; a Dask cluster (--scheduler) has its own workers")
+    if workers is not None and workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {workers}")
+    if scheduler is not None:
+        _distributed()  # a missing install fails before anything is written
+        if not re.fullmatch(r"(tcp|tls|inproc|ucx|ws|wss)://\S+|[^\s/:]+:\d+", scheduler):
+            raise ConfigError(f"--scheduler {scheduler!r} is not a Dask scheduler address; give one like "
+                              f"tcp://HOST:8786")
+
+
+def check_store(root: Path, spec: SweepSpec, rerun: bool) -> None:
+    """The store can be written, and an existing one was made with the sweep's settings."""
+    if is_store(root):
+        check_settings(ResultStore.open(root), spec, rerun)
+        probe_writable(root / "runs", "--store")
+    else:
+        probe_writable(root.parent, "--store")
+
+
+def check_settings(store: ResultStore, spec: SweepSpec, rerun: bool) -> None:
+    """Refuse to resume into a store made with other settings (unless ``rerun``)."""
+    stored = store.settings()
+    difference = settings_difference(stored, spec.settings()) if stored is not None else ""
+    if difference and not rerun:
+        raise ResultFileError(f"store {store.root} was made with other settings ({difference}); pass --rerun to run "
+                              f"this sweep into it anyway, or choose a new --store")
 
 
 def _store(store: ResultStore, run: SweepRun, outcome: dict[str, Any]) -> StoredRun:
@@ -226,14 +267,38 @@ def _failure(exc: BaseException, text: str, elapsed: float | None = None) -> dic
             "host": socket.gethostname()}
 
 
-def _init_worker() -> None:
+def _init_worker(parent: int | None = None) -> None:
     """A local worker: one BLAS/OpenMP thread (more threads than cores make small linear
-    algebra 30-100x slower), and Ctrl-C left to the parent, which stops the workers itself."""
+    algebra 30-100x slower), Ctrl-C and SIGTERM left to the parent, which stops the workers
+    itself, and an end within a second of the parent's death, even a SIGKILL: the kernel's
+    parent-death signal on Linux, and a watchdog on the parent's pid everywhere."""
     os.environ.update(dict.fromkeys(BLAS_ENV, "1"))  # for libraries loaded from now on
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1)  # for those already loaded (numpy came with the qenc_bench import)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    parent = os.getppid() if parent is None else parent
+    die_with_parent(parent)
+
+
+def die_with_parent(parent: int) -> None:
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:  # not glibc: the watchdog alone
+            pass
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="qenc-bench parent watchdog", daemon=True).start()
 
 
 def _local_outcomes(runs: list[SweepRun], workers: int, execute: Callable[[CompareConfig], dict] = execute_run,
@@ -249,7 +314,8 @@ def _local_outcomes(runs: list[SweepRun], workers: int, execute: Callable[[Compa
     try:
         while queue or in_flight:
             if pool is None and queue:
-                pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker)
+                pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                           initargs=(os.getpid(),))
                 generation += 1
             while queue and pool is not None and len(in_flight) < workers:
                 try:
@@ -275,6 +341,7 @@ def _local_outcomes(runs: list[SweepRun], workers: int, execute: Callable[[Compa
                         pool = None
                 yield run, outcome
     except BaseException:
+        hold()  # stopping: a second signal must not cut the workers' shutdown short
         if pool is not None:
             _kill_workers(pool)
         raise
@@ -306,11 +373,19 @@ def _dask_outcomes(runs: list[SweepRun], address: str) -> Iterator[tuple[SweepRu
     written here, by the client)."""
     distributed = _distributed()
     try:
-        client = distributed.Client(address, set_as_default=False)
+        client = distributed.Client(address, set_as_default=False, timeout=CONNECT_SECONDS)
     except (OSError, TimeoutError, ValueError) as exc:
         raise ConfigError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     futures = {}
     try:
+        if not client.scheduler_info().get("workers"):
+            print(f"the Dask cluster at {address} has no workers yet; waiting up to {WORKER_WAIT_SECONDS} s for one "
+                  f"(start one with: dask worker {address})", file=sys.stderr, flush=True)
+            try:
+                client.wait_for_workers(1, timeout=WORKER_WAIT_SECONDS)
+            except (TimeoutError, OSError) as exc:
+                raise ConfigError(f"no Dask worker joined {address} within {WORKER_WAIT_SECONDS} s; start one with: "
+                                  f"dask worker {address}") from exc
         for run in runs:
             key = f"qenc-bench-{run.run_id}-{uuid.uuid4().hex[:8]}"  # readable on the dashboard, never reused
             futures[client.submit(execute_run, run.config, pure=False, key=key)] = run
@@ -323,6 +398,7 @@ def _dask_outcomes(runs: list[SweepRun], address: str) -> Iterator[tuple[SweepRu
             future.release()
             yield run, outcome
     except BaseException:
+        hold()
         client.cancel(list(futures))
         raise
     finally:

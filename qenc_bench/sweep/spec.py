@@ -27,6 +27,8 @@ TRAINING_KEYS = tuple(f.name for f in fields(TrainConfig))
 BLAS_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
             "NUMEXPR_NUM_THREADS")
 DASK_INSTALL = 'pip install "qenc-bench[dask]"'
+#: what a run of the sweep sets itself; the rest of the configuration is the sweep's settings
+AXES = ("encoders", "classical", "dataset", "classes", "seed", "seeds", "encoder_options")
 _TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string", tuple: "a list"}
 
 
@@ -64,6 +66,11 @@ class SweepSpec:
     base: CompareConfig
     name: str = "sweep"
 
+    def settings(self) -> dict[str, Any]:
+        """What every run of the sweep shares (all options but the grid's axes and the data
+        folder): a store remembers them and refuses a resume with others."""
+        return {k: v for k, v in self.base.to_dict().items() if k not in AXES}
+
     def runs(self) -> list[SweepRun]:
         """Per dataset, class set and seed: a run per encoder, then one per classical model."""
         options = self.base.encoder_options
@@ -89,6 +96,9 @@ def load_spec(path: str | os.PathLike, *, data_dir: str | os.PathLike | None = N
         data = toml.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"sweep file {path} does not exist") from None
+    except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
+        what = "is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else f"cannot be read ({exc.strerror})"
+        raise ConfigError(f"sweep file {path} {what}; a sweep file is TOML in UTF-8") from None
     except toml.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     try:
