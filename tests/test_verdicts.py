@@ -148,3 +148,26 @@ def test_an_old_result_migrates_with_a_note_that_it_cannot_be_paired(digits, tmp
     for s in ranking.summaries:
         assert 0.0 <= s.accuracy.low <= s.accuracy.mean <= s.accuracy.high <= 1.0
         assert s.accuracy.covers == "seeds and test samples"  # 0/1 outcomes are known up to their order
+
+
+def test_the_python_example_runs_and_plots_from_the_frame(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("pandas")
+    script = Path(__file__).resolve().parents[1] / "docs" / "examples" / "python_api.py"
+    out = tmp_path / "acc.png"
+    done = subprocess.run([sys.executable, str(script), "--seeds", "1", "--epochs", "3", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "records; plot written to" in done.stdout and out.stat().st_size > 1000
+
+
+def test_to_frame_has_a_row_per_record_with_its_numbers(digits):
+    pytest.importorskip("pandas")
+    frame = digits.to_frame()
+    assert len(frame) == len(digits.records)
+    assert set(frame["encoder"]) == {"atp", "angle", "pca", "logistic", "svm"}
+    assert list(frame["accuracy"]) == [r.accuracy for r in digits.records]
+    assert (frame.loc[frame["kind"] == "classical", "n_qubits"] == 0).all()
