@@ -78,7 +78,7 @@ def studies(groups: Sequence[RankedGroup], metric: str = "accuracy") -> list[Stu
     by_key: dict[tuple, list[RankedGroup]] = {}
     for g in groups:
         by_key.setdefault(_study_key(g.group.setting), []).append(g)
-    out = []
+    candidates = []
     for members in by_key.values():
         tasks = {_task(g.group.setting) for g in members}
         if len(tasks) < 2 or len(tasks) != len(members):
@@ -87,9 +87,16 @@ def studies(groups: Sequence[RankedGroup], metric: str = "accuracy") -> list[Stu
         for g in members:
             scores[_task(g.group.setting)] = {s.name: s.metrics[metric].mean for s in g.summaries
                                               if s.metrics[metric] is not None}
+        candidates.append((members, scores))
+    every = [m[0].group.setting.parts() for m, _ in candidates]
+    varying = {name for name in (every[0] if every else {}) if len({p.get(name) for p in every}) > 1}
+    out = []
+    for members, scores in candidates:
         parts = members[0].group.setting.parts()
-        label = " · ".join(text for name, text in parts.items() if name not in TASK_PARTS and name != "sizes")
-        out.append(Study(label, metric, tuple(members), rank_across(scores, higher_is_better=HIGHER_IS_BETTER[metric])))
+        shown = [text for name, text in parts.items()
+                 if name in ("grid", "model", "measurement") or (name in varying and name not in TASK_PARTS)]
+        out.append(Study(" · ".join(shown), metric, tuple(members),
+                         rank_across(scores, higher_is_better=HIGHER_IS_BETTER[metric])))
     return out
 
 

@@ -350,3 +350,24 @@ def test_validation_does_not_change_the_data(results):
     before = copy.deepcopy(data)
     validate_result(data, results["a"])
     assert data == before
+
+
+def test_groups_that_differ_only_in_their_pair_are_ranked_across_pairs(tmp_path):
+    """Three digit pairs with the same setting form a study: mean ranks, the Friedman test, the
+    Nemenyi critical difference, and the critical-difference diagram in the HTML."""
+    paths = []
+    for pair in ((0, 1), (3, 8), (1, 7)):
+        config = CompareConfig(encoders=("atp", "angle"), classes=pair, seeds=1, classical=("logistic",),
+                               train_size=60, test_size=40, training=TrainConfig(max_epochs=5, restarts=1))
+        paths.append(compare(config).save(tmp_path / f"{pair[0]}-{pair[1]}.json"))
+    md, page = tmp_path / "board.md", tmp_path / "board.html"
+    run = invoke("report", *paths, "--markdown", md, "--html", page)
+    assert run.exit_code == 0, run.output
+    text = md.read_text()
+    assert "## Across dataset pairs: grid 3 · readout(layers=1) · exact expectation values" in text
+    assert "Friedman chi-square" in text and "Nemenyi critical difference" in text and "over 3 pairs" in text
+    table = text[text.index("## Across dataset pairs"):]
+    assert "| mean rank | model | digits 0,1 | digits 1,7 | digits 3,8 |" in table
+    html = page.read_text()
+    assert "Across dataset pairs" in html and "Nemenyi critical difference (alpha = 0.05)" in html
+    assert "across dataset pairs" in run.output
