@@ -78,26 +78,27 @@ def _classical(cells: list[Cell]) -> list[str]:
 
 
 def shots_rows(outcome: Reproduction) -> tuple[list[str], list[list[str]]] | None:
-    """Test accuracy of MNIST 0,1 under depolarizing noise with exact values and finite shots."""
+    """Test accuracy of MNIST 0,1, clean and at each depolarizing level, with exact values and
+    with each finite shot budget (columns budget by budget)."""
     exact = outcome.results.get("mnist 0,1")
     if exact is None or not outcome.shots:
         return None
     budgets = [("exact", exact), *((f"{s} shots", outcome.shots[s]) for s in SHOTS if s in outcome.shots)]
-    headers = ["encoder", *(f"{name}: clean" for name, _ in budgets),
-               *(f"{name}: p={p:g}" for name, _ in budgets for p in NOISE_LEVELS)]
+    def noisy(p: float) -> Statistic:
+        return lambda r: level_sample(r, "noisy", f"depolarizing:{p:g}")
+
+    statistics: list[tuple[str, Statistic]] = [("clean", lambda r: sample_of(r, "accuracy"))]
+    statistics += [(f"p={p:g}", noisy(p)) for p in NOISE_LEVELS]
+    headers = ["encoder", *(f"{budget}: {what}" for budget, _ in budgets for what, _ in statistics)]
     rows = []
     for encoder in paper_tables()["columns"]:
         row = [encoder]
-        for statistic in [lambda r: sample_of(r, "accuracy")] + [
-                (lambda r, p=p: level_sample(r, "noisy", f"depolarizing:{p:g}")) for p in NOISE_LEVELS]:
-            for name, result in budgets:
-                e = _estimate(by_model(result.records).get(encoder, []), statistic, "shots", name, encoder)
+        for budget, result in budgets:
+            runs = by_model(result.records).get(encoder, [])
+            for what, statistic in statistics:
+                e = _estimate(runs, statistic, "shots", budget, what, encoder)
                 row.append("-" if e is None else f"{100 * e.mean:.1f} [{100 * e.low:.1f}, {100 * e.high:.1f}]")
-        # reorder: the loop above went statistic-major, the headers are budget-major for clean then noise
-        clean = row[1:1 + len(budgets)]
-        noisy = row[1 + len(budgets):]
-        by_budget = [noisy[i::len(budgets)] for i in range(len(budgets))]
-        rows.append([encoder, *clean, *(v for values in by_budget for v in values)])
+        rows.append(row)
     return headers, rows
 
 
