@@ -1,7 +1,8 @@
 """qenc-bench: a plugin-based benchmark of quantum data encodings.
 
 The public surface: the hook marker, the spec types plugins register, the interfaces their
-components implement, and the helpers and errors a plugin may use. A plugin imports from
+components implement, the helpers and errors a plugin may use, and the calls a script makes
+(``compare(CompareConfig(...))``, ``leaderboard(paths)``). A plugin imports from
 here only (a test keeps ``plugins/`` and ``docs/examples/`` to these names).
 """
 
@@ -19,7 +20,9 @@ from .errors import (
     MissingDependencyError,
     QencBenchError,
 )
+from .harness import CompareConfig, compare
 from .hookspecs import hookimpl
+from .leaderboard import leaderboard, leaderboard_of
 from .metrics import binary_entropy, von_neumann_entropy
 from .model import Model, ReadoutModel
 from .noise import Depolarizing
@@ -53,6 +56,7 @@ __all__ = [
     "Capabilities",
     "ClassicalSpec",
     "CommandSpec",
+    "CompareConfig",
     "Circuit",
     "ConfigError",
     "CostEstimate",
@@ -92,8 +96,11 @@ __all__ = [
     "__version__",
     "best_restart",
     "binary_entropy",
+    "compare",
     "feature_op",
     "hookimpl",
+    "leaderboard",
+    "leaderboard_of",
     "project",
     "von_neumann_entropy",
     "weight_op",

@@ -12,9 +12,7 @@ import argparse
 
 from matplotlib.figure import Figure
 
-from qenc_bench.harness import CompareConfig, compare
-from qenc_bench.leaderboard import leaderboard_of
-from qenc_bench.training import TrainConfig
+from qenc_bench import CompareConfig, TrainConfig, compare, leaderboard_of
 
 
 def main() -> None:

@@ -60,6 +60,12 @@ def with_interval(e: Estimate | None, digits: int = 3) -> str:
     return "-" if e is None else f"{e.mean:.3f} {interval(e, digits)}"
 
 
+def significant(e: Estimate | None) -> str:
+    """An encoding metric, whose scale varies by orders of magnitude (1e-4 to 1e3): three
+    significant digits, its interval two."""
+    return "-" if e is None else f"{e.mean:.3g} [{e.low:.2g}, {e.high:.2g}]"
+
+
 def rank_label(s: Summary, provisional: bool) -> str:
     """``1``, ``1=`` (shared: not resolved from a neighbour), ``-`` (unranked), with ``?`` when
     the ranking is provisional (fewer than 3 seeds)."""
@@ -128,7 +134,7 @@ def ranking_table(ranking: Ranking, records: Sequence[RunRecord], reporters: Seq
             "notes": ", ".join(_notes(s, runs_of[s.name], reporters)),
         }
         cells.update({f"extra:{c}": extra[s.name].get(c, "-") for c in extra_columns})
-        cells.update({f"metric:{m}": with_interval(s.encoding.get(m), 2) for m in metric_names})
+        cells.update({f"metric:{m}": significant(s.encoding.get(m)) for m in metric_names})
         values: dict[str, Any] = {"rank": s.rank, "shared_rank": s.shared, "encoder": s.name, "kind": s.kind,
                                   "seeds": len(s.seeds), "runs": s.runs,
                                   **_estimate_values("accuracy", s.accuracy),

@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
 ALPHA = 0.05
 
@@ -59,6 +58,8 @@ class CrossRanking:
 
 def nemenyi_critical_difference(k: int, n: int, alpha: float = ALPHA) -> float:
     """Demšar's CD for ``k`` models on ``n`` tasks."""
+    from scipy import stats  # imported when used: scipy.stats costs half a second
+
     q = stats.studentized_range.ppf(1.0 - alpha, k, np.inf) / math.sqrt(2.0)
     return float(q * math.sqrt(k * (k + 1) / (6.0 * n)))
 
@@ -78,6 +79,8 @@ def _cliques(models: list[str], ranks: list[float], cd: float) -> tuple[tuple[st
 def rank_across(scores: Mapping[str, Mapping[str, float]], *, higher_is_better: bool = True,
                 alpha: float = ALPHA) -> CrossRanking:
     """Rank the models of ``scores`` (task -> model -> mean score) across the tasks."""
+    from scipy import stats
+
     blocks = list(scores)
     everywhere = set.intersection(*(set(scores[b]) for b in blocks)) if blocks else set()
     seen = [m for b in blocks for m in scores[b]]
