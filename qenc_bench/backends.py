@@ -52,8 +52,10 @@ class CostEstimate:
     """A backend's estimate of a :class:`Workload`'s cost.
 
     :param jobs: jobs submitted; :param circuits: circuits executed; :param shots: shots in all.
-    :param seconds: approximate device (or simulation) time, ``None`` if unknown.
+    :param seconds: approximate device time, ``None`` if unknown.
     :param detail: one line on how the estimate was made.
+    :param simulated: the jobs run locally (a fake device): the estimate says what they would
+        cost on the real device; nothing is billed, so no confirmation is asked for.
     """
 
     jobs: int
@@ -61,6 +63,7 @@ class CostEstimate:
     shots: int
     seconds: float | None = None
     detail: str = ""
+    simulated: bool = False
 
 
 class Backend(ABC):

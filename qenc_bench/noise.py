@@ -44,7 +44,7 @@ class Depolarizing:
 
 @dataclass(frozen=True)
 class DeviceNoise:
-    """The noise model of a device (e.g. ``FakeSherbrooke``), run by the ``ibm`` backend: the
+    """The noise model of a device (e.g. ``FakeFez``), run by the ``ibm`` backend: the
     circuit transpiled to the device and sampled with its noise model and shots."""
 
     device: str
@@ -56,14 +56,14 @@ class DeviceNoise:
 
 def parse_noise(text: str) -> list[Depolarizing | DeviceNoise]:
     """``depolarizing:0.03,0.05,0.10`` -> one :class:`Depolarizing` per level;
-    ``device:FakeSherbrooke`` -> a :class:`DeviceNoise`."""
+    ``device:FakeFez`` -> a :class:`DeviceNoise`."""
     kind, _, levels = text.partition(":")
     if kind == "device" and levels.strip():
         return [DeviceNoise(levels.strip())]
     if kind != "depolarizing" or not levels:
         raise ConfigError(
             f"unknown noise {text!r}; use depolarizing:P[,P...] (e.g. depolarizing:0.03,0.05) or device:NAME "
-            f"(e.g. device:FakeSherbrooke)"
+            f"(e.g. device:FakeFez)"
         )
     try:
         return [Depolarizing(float(v)) for v in levels.split(",") if v.strip()]

@@ -214,13 +214,15 @@ def train_cobyla(
     history: dict[str, list[float]] = {"train_loss": []}
 
     def loss(weights: np.ndarray) -> float:
-        value = hinge_loss(backend.expval(circuit, train_features, weights), train_labels)
+        with backend.job_tags(purpose="training"):
+            value = hinge_loss(backend.expval(circuit, train_features, weights), train_labels)
         history["train_loss"].append(value)
         return value
 
     result = minimize(loss, np.asarray(initial_weights, dtype=np.float64), method="COBYLA",
                       options={"maxiter": config.max_iterations, "rhobeg": 0.5})
-    val_out = backend.expval(circuit, val_features, result.x)
+    with backend.job_tags(purpose="validation"):
+        val_out = backend.expval(circuit, val_features, result.x)
     return TrainResult(
         weights=np.asarray(result.x),
         epochs=int(result.nfev),

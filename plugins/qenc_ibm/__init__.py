@@ -1,35 +1,29 @@
-"""The ``ibm`` backend plugin: IBM Quantum devices through Qiskit IBM Runtime, and their fake
-(offline) counterparts through Aer with the device's noise model.
+"""The ``ibm`` backend plugin: IBM Quantum devices through qiskit-ibm-runtime, and their fake
+(offline) counterparts through Aer with the device's noise model; and the ``ibm-jobs``
+command, which shows a run's hardware jobs and collects the results of finished ones.
 
-qiskit-ibm-runtime is imported only when the backend is built (:mod:`.backend`), so listing
-plugins stays fast and works without it.
+qiskit-ibm-runtime is an optional extra (``pip install "qenc-bench[ibm]"``), imported only
+when the backend or the command is built, so listing plugins stays fast and works without it.
 """
 
 from __future__ import annotations
 
-from qenc_bench import BackendSpec, Capabilities, hookimpl
+from qenc_bench import BackendSpec, CommandSpec, hookimpl
 
-#: what every device gives: shot estimates of expectation values under the device's own
-#: noise. ``noise=False`` here means "cannot apply the depolarizing levels of ``--noise``"
-#: (the device's noise is always on), so the harness refuses ``--noise`` before training.
-#: ``max_qubits`` is FakeSherbrooke's; a built backend reports its own device's count.
-CAPABILITIES = Capabilities(
-    gradients=False, input_gradients=False, noise=False, entropy=False, shots=True, max_qubits=127
-)
+from .capabilities import CAPABILITIES, require_runtime
 
 
 def _build(**options):
-    try:
-        import qiskit_ibm_runtime  # noqa: F401
-    except ImportError:
-        from qenc_bench.errors import MissingDependencyError
-
-        raise MissingDependencyError(
-            "qiskit-ibm-runtime", "the ibm backend", "pip install 'qiskit-ibm-runtime>=0.30,<1'"
-        ) from None
+    require_runtime("the ibm backend")
     from .backend import IBMBackend
 
     return IBMBackend(**options)
+
+
+def _jobs_command():
+    from .commands import ibm_jobs
+
+    return ibm_jobs
 
 
 @hookimpl
@@ -39,10 +33,17 @@ def qenc_bench_register_backends(register):
             name="ibm",
             factory=_build,
             description=(
-                "IBM Quantum devices via Qiskit Runtime (EstimatorV2 in a Batch), or fake devices "
-                "offline (--device FakeSherbrooke) with their noise model; device noise always on, "
+                "IBM Quantum devices via Qiskit Runtime (--device ibm_fez; jobs journalled, cost estimated first), "
+                "or fake devices offline (--device FakeFez) with their noise model; device noise always on, "
                 "shot estimates, no gradients (train with --optimizer cobyla or on exact)"
             ),
             capabilities=CAPABILITIES,
+            requires=("qiskit_ibm_runtime",),
         )
     )
+
+
+@hookimpl
+def qenc_bench_register_commands(register):
+    register(CommandSpec(name="ibm-jobs", factory=_jobs_command,
+                         description="Show a run's IBM Quantum jobs from its journal; --collect completes their records"))

@@ -184,10 +184,11 @@ def _run(config, out_path: Path, *, force: bool, resume: bool, rank_by: str, max
     for name, estimate in costs:
         click.echo(f"estimate: {describe(name, estimate)}", err=True)
     shots = sum(e.shots for _, e in costs)
+    billed = sum(e.shots for _, e in costs if not e.simulated)
     if max_shots is not None and shots > max_shots:
         raise ConfigError(f"the estimate ({shots:,} shots) exceeds --max-shots {max_shots:,}; lower --seeds, "
                           f"--test-size, --shots or --maxiter, or raise the budget")
-    if shots > CONFIRM_SHOTS and max_shots is None and not yes:
+    if billed > CONFIRM_SHOTS and max_shots is None and not yes:
         raise ConfigError(f"this run would use about {shots:,} shots on hardware; pass --yes to run it, or "
                           f"--max-shots N to cap it (--dry-run shows the estimate)")
     if dry_run:

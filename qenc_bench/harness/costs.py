@@ -51,8 +51,12 @@ def estimates(plan: Plan, engines: Engines) -> list[tuple[str, CostEstimate]]:
 def describe(name: str, estimate: CostEstimate) -> str:
     seconds = "" if estimate.seconds is None else f", about {_duration(estimate.seconds)} of device time"
     detail = f" ({estimate.detail})" if estimate.detail else ""
-    return (f"{name}: {estimate.jobs:,} jobs, {estimate.circuits:,} circuits, {estimate.shots:,} shots"
-            f"{seconds}{detail}; counted {SEARCH_NOTE}")
+    return (f"{name}: {_count(estimate.jobs, 'job')}, {_count(estimate.circuits, 'circuit')}, "
+            f"{_count(estimate.shots, 'shot')}{seconds}{detail}; counted {SEARCH_NOTE}")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _duration(seconds: float) -> str:

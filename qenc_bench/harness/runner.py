@@ -176,6 +176,23 @@ def _metrics(registry: Registry, config: CompareConfig) -> dict[str, EncodingMet
     return built
 
 
+def _collection_tags(plan: Plan, data: PreparedData, name: str, seed: int, circuit: Circuit, result: Any,
+                     train_engine: str) -> dict[str, Any]:
+    """What completes a test evaluation's record from its job's results alone (for a backend
+    with remote jobs: ``qenc-bench ibm-jobs --collect`` after a failed run): the test labels
+    and sample ids, and the record's fields but the measured numbers."""
+    evaluator = plan.config.backend
+    record = {"dataset": plan.config.dataset, "classes": list(data.classes), "encoder": name, "seed": seed,
+              "model": plan.model.label, "backend": evaluator, "train_backend": train_engine,
+              "validation_accuracy": result.validation_accuracy, "n_qubits": circuit.n_qubits,
+              "two_qubit_gates": circuit.two_qubit_gates, "depth": circuit.depth, "epochs": result.epochs,
+              "converged": result.converged, "timings": {}, "entropy": None, "grid": data.grid,
+              "sizes": data.sizes(), "requested_sizes": dict(data.requested_sizes), "training": result.training_info(),
+              "gate_counts": circuit.gate_counts(), "dataset_notes": dict(plan.raw.notes)}
+    return {"labels": data.test.y.tolist(), "test_ids": _index(data).tolist(), "record": record,
+            "config": plan.config.to_dict()}
+
+
 def _index(data: PreparedData) -> np.ndarray:
     index = data.test.index
     return np.arange(len(data.test)) if index is None else index
@@ -203,6 +220,8 @@ def _encoder_record(name: str, spec: EncoderSpec, plan: Plan, data: PreparedData
         circuit, result, train_engine = trained.circuit, trained.result, trained.engine
     done_training = time.perf_counter()
     record_tags = {**tags, "encoder": name, "seed": seed}
+    if engines.specs[engines.evaluation(circuit).name].capabilities.remote_jobs:
+        record_tags |= _collection_tags(plan, data, name, seed, circuit, result, train_engine)
     evaluation: Evaluation = evaluate(encoder, circuit, result.weights, data, engines, config, plan.attacks, seed,
                                       record_tags)
     evaluated = time.perf_counter()
