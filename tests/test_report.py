@@ -83,7 +83,7 @@ def test_files_with_the_same_setting_merge_into_one_leaderboard(results, tmp_pat
     angle_row = next(line for line in text.splitlines() if line.startswith("|") and "| angle |" in line).split("|")
     assert angle_row[header.index(" seeds ")].strip() == "4", "angle's 2 + 2 seeds from both files"
     assert "seeds 0-1, 5-6" in text
-    assert "## Legend" in text and "shared rank" in text and "two-level bootstrap" in text
+    assert "## Legend" in text and "rank shared by rows the data cannot tell apart" in text and "two-level bootstrap" in text
 
 
 def test_a_different_setting_is_a_separate_labelled_group(results, tmp_path):

@@ -174,3 +174,25 @@ def test_models_missing_on_a_task_are_left_out_with_the_reason():
     cross = rank_across({"t1": {"a": 0.9, "b": 0.8, "c": 0.7}, "t2": {"a": 0.9, "b": 0.7}, "t3": {"a": 0.8, "b": 0.9}})
     assert cross.models == ("a", "b") and "c" in cross.excluded and "2 of 3" in cross.excluded["c"]
     assert cross.statistic is None  # two models: no Friedman test
+
+
+def windowed(name: str, seed: int, start: int, errors: int, n: int = 200) -> RunRecord:
+    """A record whose wrong predictions are the ``errors`` samples from ``start`` on."""
+    base = record(name, seed, n)
+    label = np.array(base.samples["label"])
+    prediction = label.copy()
+    wrong = np.arange(start, start + errors) % n
+    prediction[wrong] = 1 - prediction[wrong]
+    return RunRecord(**{**vars(base), "accuracy": float(np.mean(prediction == label)),
+                        "samples": {**base.samples, "prediction": prediction.tolist()}})
+
+
+def test_a_chain_of_close_neighbours_does_not_carry_a_clearly_worse_row_to_rank_1():
+    """a vs b and b vs c are too close to resolve (their mistakes overlap in part), a vs c is
+    not: c is ranked below a, not tied with it through b."""
+    records = [windowed(name, s, start, errors) for name, start, errors in (("a", 0, 10), ("b", 10, 15), ("c", 20, 20))
+               for s in range(3)]
+    ranking = rank(records)
+    assert not ranking.comparison("a", "b").resolved() and not ranking.comparison("b", "c").resolved()
+    assert ranking.comparison("a", "c").resolved()
+    assert ranks(records) == {"a": (1, True), "b": (1, True), "c": (2, False)}

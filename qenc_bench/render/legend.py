@@ -8,11 +8,11 @@ from datetime import datetime, timezone
 from importlib import metadata
 
 LEGEND: tuple[tuple[str, str], ...] = (
-    ("rank", "position by the ranking metric. A rank is strict only when the difference from the row above "
-             "is resolved at 95%: a paired bootstrap of the per-sample outcomes (the models of one seed share "
-             "its test samples), Holm-corrected over every pair of the table. '=' marks a shared rank the data "
-             "cannot resolve; '?' marks a provisional ranking (fewer than 3 seeds); '-' a row without the "
-             "metric."),
+    ("rank", "one more than the number of rows resolved above it (better, with the difference resolved at 95% "
+             "by a paired bootstrap of the per-sample outcomes, Holm-corrected over every pair of the table; the "
+             "models of one seed share its test samples), never better than the row before. '=' marks a rank "
+             "shared by rows the data cannot tell apart; '?' a provisional ranking (fewer than 3 seeds); '-' a "
+             "row without the metric."),
     ("test accuracy", "accuracy of the sign of the readout qubit's ⟨Z⟩ (one-vs-rest: of the class whose model "
                       "outputs the most) on the held-out test split; mean over seeds."),
     ("95% interval", "two-level bootstrap: seeds resampled with replacement, then each chosen seed's test samples "

@@ -19,9 +19,8 @@ from ..stats import MIN_SEEDS, Estimate, Ranking, Summary, by_model
 
 INTERVAL_TEXT = ("95% intervals: two-level bootstrap over seeds and, within each seed, test samples "
                  "(percentile, 4000 resamples)")
-RANK_TEXT = ("rank: strict only where the difference from the row above is resolved at 95% by a paired "
-             "bootstrap of per-sample outcomes, Holm-corrected over all pairs; '=' shares a rank the data "
-             "cannot resolve")
+RANK_TEXT = ("rank: 1 + the rows resolved above it at 95% by a paired bootstrap of per-sample outcomes, "
+             "Holm-corrected over all pairs; '=' marks a rank shared by rows the data cannot tell apart")
 
 
 @dataclass(frozen=True)

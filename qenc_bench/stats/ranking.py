@@ -4,10 +4,12 @@ Every row of a table is a :class:`Summary`: a model's estimates (:mod:`.estimate
 seeds and a two-level bootstrap interval over seeds and test samples) and its resources.
 :func:`rank` orders the rows by one metric and compares every pair of them on their paired
 per-sample outcomes (:func:`.estimates.compare`), with Holm's correction over all pairs. A
-row gets a rank of its own only when its difference from the row above is resolved at 95%
-after the correction; otherwise it shares the rank above (and a chain of unresolved
-neighbours shares one rank). A row that lacks the metric (a classical model has no
-entanglement entropy) is listed after the ranked rows, unranked. With fewer than
+row's rank is one more than the number of rows resolved above it (better, and the difference
+resolved at 95% after the correction), never better than the rank of the row before it; rows
+with the same rank share it. So a difference the data cannot resolve never separates two
+ranks, and a row the data put below others is not carried up to rank 1 by a chain of close
+neighbours. A row that lacks the metric (a classical model has no entanglement entropy) is
+listed after the ranked rows, unranked. With fewer than
 :data:`~.estimates.MIN_SEEDS` seeds the ranking is marked provisional.
 
 ``overall`` orders by the mean of a row's ranks over the metrics every row has; rows with the
@@ -174,13 +176,11 @@ def _rank_by_metric(records: Sequence[RunRecord], summaries: list[Summary], metr
     ordered = _ordered(having, metric)
     comparisons = pairwise(records, metric, [s.name for s in ordered])
     lookup = {(c.a, c.b): c for c in comparisons} | {(c.b, c.a): c for c in comparisons}
-    ranked: list[Summary] = []
+    ranks: list[int] = []
     for i, s in enumerate(ordered):
-        if i and not lookup[(ordered[i - 1].name, s.name)].resolved(ALPHA):
-            ranked[-1] = replace(ranked[-1], shared=True)
-            ranked.append(replace(s, rank=ranked[-1].rank, shared=True))
-        else:
-            ranked.append(replace(s, rank=i + 1, shared=False))
+        above = sum(lookup[(better.name, s.name)].resolved(ALPHA) for better in ordered[:i])
+        ranks.append(max(1 + above, ranks[-1] if ranks else 1))
+    ranked = [replace(s, rank=r, shared=ranks.count(r) > 1) for s, r in zip(ordered, ranks, strict=True)]
     notes = []
     if lacking:
         notes.append(f"not ranked by {metric} (not measured): {', '.join(s.name for s in lacking)}")
