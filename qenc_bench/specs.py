@@ -108,6 +108,8 @@ class AutoPolicy:
     :param train: auto may train on it (it needs the ``gradients`` capability).
     :param evaluate: auto may evaluate on it (clean values, entropy and, if it has the
         capability, noise).
+    :param noise: auto may give it noisy evaluations (a backend whose noise simulation is far
+        slower than another's says ``False``; naming it still runs its noise).
     """
 
     priority: int
@@ -115,6 +117,7 @@ class AutoPolicy:
     max_qubits: int | None = None
     train: bool = True
     evaluate: bool = True
+    noise: bool = True
 
     def __post_init__(self) -> None:
         if self.min_qubits < 1 or (self.max_qubits is not None and self.max_qubits < self.min_qubits):

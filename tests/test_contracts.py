@@ -19,7 +19,7 @@ from qenc_bench.plugins import load_registry
 from qenc_bench.testing import check_attack, check_backend, check_dataset, check_encoder
 
 REGISTRY = load_registry()
-BUILT_IN = {"datasets", "encoders", "pennylane", "exact", "models", "attacks", "aer"}
+BUILT_IN = {"datasets", "encoders", "pennylane", "exact", "models", "attacks", "aer", "jax"}
 
 
 def built_in(kind: str) -> list[str]:
@@ -31,7 +31,7 @@ NO_FILE_DATASETS = ["digits", "breast-cancer"]
 
 def test_the_parametrisation_covers_the_built_ins():
     assert {"amplitude", "angle", "atp", "dense-angle", "iqp", "pca", "sqe"} <= set(built_in("encoder"))
-    assert set(built_in("backend")) == {"aer", "exact", "pennylane"}
+    assert set(built_in("backend")) == {"aer", "exact", "jax", "lightning", "pennylane"}
     assert set(built_in("attack")) == {"fgsm", "pgd"}
     assert set(NO_FILE_DATASETS) <= set(built_in("dataset"))
 

@@ -1,4 +1,15 @@
-"""PennyLane statevector backend: one broadcast QNode call per batch (chunked for memory)."""
+"""PennyLane statevector backends: one QNode call per chunk of a batch.
+
+- ``pennylane`` runs on any supported PennyLane statevector device (:data:`.capabilities.DEVICES`):
+  ``default.qubit`` broadcasts a gate over the whole chunk and differentiates by backprop;
+  the lightning devices (``lightning.qubit``, ``lightning.kokkos``, ``lightning.gpu``) run one
+  tape per row (PennyLane splits the broadcast) and differentiate by the adjoint method.
+- ``lightning`` is the same backend on ``lightning.qubit`` by default (lightning devices only),
+  declared for ``--backend auto`` on large circuits.
+
+Reduced density matrices and statevectors come from a QNode that returns the state and is not
+differentiated (so adjoint devices accept it); the partial trace is NumPy's.
+"""
 
 from __future__ import annotations
 
@@ -8,102 +19,108 @@ import numpy as np
 import pennylane as qml
 from autograd import make_vjp
 
-from qenc_bench import Backend, Circuit, Gradients
-from qenc_bench.errors import IncompatibleComponentsError
+from qenc_bench import Backend, Circuit, Gradients, IncompatibleComponentsError
 
-from . import CAPABILITIES
+from .capabilities import (
+    CAPABILITIES,
+    DEVICES,
+    LIGHTNING_CAPABILITIES,
+    LIGHTNING_DEVICES,
+    NOISY_MAX_QUBITS,
+    device_support,
+)
+from .circuits import GATES, apply_circuit
 
-GATES = {
-    "X": qml.PauliX,
-    "H": qml.Hadamard,
-    "RX": qml.RX,
-    "RY": qml.RY,
-    "RZ": qml.RZ,
-    "CNOT": qml.CNOT,
-    "CZ": qml.CZ,
-    "IsingXX": qml.IsingXX,
-    "IsingZZ": qml.IsingZZ,
-}
+try:
+    from pennylane.exceptions import DeviceError
+except ImportError:  # PennyLane before 0.42
+    from pennylane import DeviceError  # type: ignore[attr-defined,no-redef]
+
+__all__ = ["GATES", "LightningBackend", "PennyLaneBackend", "apply_circuit", "partial_trace"]
 
 #: complex amplitudes held at once by a broadcast batch (2^24 = 256 MiB of statevectors)
 AMPLITUDE_BUDGET = 2**24
 #: backprop keeps every intermediate state of a chunk: a smaller budget for gradients
 GRADIENT_AMPLITUDE_BUDGET = 2**20
-#: default.mixed holds 4^n entries per sample; beyond this it is far slower than Aer
-NOISY_MAX_QUBITS = 8
-
-
-#: PennyLane 0.45's autograd path applies a broadcast RX/RY/RZ to an already broadcast state of
-#: 13 or more dimensions with a tensordot that fails ("shape-mismatch for sum"); the general
-#: rotation ``Rot`` takes the einsum path that handles it. Same unitaries exactly.
-_AS_ROT = {
-    "RX": lambda a, w: qml.Rot(np.pi / 2, a, -np.pi / 2, wires=w),
-    "RY": lambda a, w: qml.Rot(0.0, a, 0.0, wires=w),
-    "RZ": lambda a, w: qml.Rot(a, 0.0, 0.0, wires=w),
-}
-_ROT_FROM_QUBITS = 12
-
-
-def apply_circuit(circuit: Circuit, features, weights) -> None:
-    """Queue the circuit's gates; ``features`` (N, F) is broadcast over its rows."""
-    as_rot = circuit.n_qubits >= _ROT_FROM_QUBITS
-    for op in circuit.ops:
-        gate = GATES[op.gate]
-        if op.source is None:
-            gate(wires=op.wires)
-        elif op.source == "feature":
-            if as_rot and op.gate in _AS_ROT:
-                _AS_ROT[op.gate](features[:, op.index], op.wires)
-            else:
-                gate(features[:, op.index], wires=op.wires)
-        else:
-            gate(weights[op.index], wires=op.wires)
+#: what a device that cannot start raises when it is built (lightning.gpu without a GPU)
+_DEVICE_START_ERRORS = (DeviceError, ImportError, OSError, RuntimeError, ValueError)
 
 
 def _reads_features(circuit: Circuit) -> bool:
     return any(op.source == "feature" for op in circuit.ops)
 
 
+def partial_trace(states: np.ndarray, n_qubits: int, wires: Sequence[int]) -> np.ndarray:
+    """Reduced density matrices (N, 2^k, 2^k) of ``wires`` (``wires[0]`` the most significant
+    bit) from statevectors (N, 2^n) with wire 0 the most significant bit."""
+    wires = [int(w) for w in wires]
+    full = np.asarray(states).reshape((len(states),) + (2,) * n_qubits)
+    rest = [1 + w for w in range(n_qubits) if w not in wires]
+    psi = full.transpose([0] + [1 + w for w in wires] + rest).reshape(len(states), 2 ** len(wires), -1)
+    return np.einsum("nim,njm->nij", psi, psi.conj())
+
+
 class PennyLaneBackend(Backend):
-    """:param device: a PennyLane device name (``default.qubit``)."""
+    """:param device: a PennyLane statevector device (``default.qubit``, ``lightning.qubit``,
+    ``lightning.kokkos``, ``lightning.gpu``); noise always runs on ``default.mixed``."""
 
     name = "pennylane"
     capabilities = CAPABILITIES
-    input_gradient_method = "backprop"
+    allowed_devices: tuple[str, ...] = tuple(DEVICES)
+    default_device = "default.qubit"
 
-    def __init__(self, device: str = "default.qubit"):
-        if device not in ("default.qubit", "lightning.qubit"):
-            raise IncompatibleComponentsError(
-                f"pennylane device {device!r} is not supported; use default.qubit or lightning.qubit "
-                f"(noise runs on default.mixed automatically)"
-            )
+    def __init__(self, device: str | None = None):
+        device = self.default_device if device is None else device
+        self.support = device_support(device, self.name, self.allowed_devices)
         self.device_name = device
-        # backprop where the device supports it (default.qubit), else the adjoint method
-        self.diff_method = "backprop" if device == "default.qubit" else "adjoint"
+        self.diff_method = self.support.diff_method
+        self.input_gradient_method = self.diff_method
+        try:
+            qml.device(device, wires=1)
+        except _DEVICE_START_ERRORS as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise IncompatibleComponentsError(
+                f"backend {self.name!r}: PennyLane device {device!r} is installed but cannot start ({reason})"
+            ) from None
         self._qnodes: dict = {}
 
-    def _qnode(self, circuit: Circuit, measure: str, wires: tuple[int, ...] = ()):
-        key = (circuit, measure, wires)
+    def info(self) -> dict:
+        return {"device": self.device_name, "diff_method": self.diff_method, "pennylane": qml.__version__}
+
+    def _qnode(self, circuit: Circuit, measure: str):
+        key = (circuit, measure)
         if key not in self._qnodes:
             dev = qml.device(self.device_name, wires=circuit.n_qubits)
+            workaround = self.support.broadcasts
 
             def body(features, weights):
-                apply_circuit(circuit, features, weights)
+                apply_circuit(circuit, features, weights, broadcast_workaround=workaround)
                 if measure == "expval":
                     return qml.expval(qml.PauliZ(circuit.readout))
-                return qml.density_matrix(wires=list(wires))
+                return qml.state()
 
-            self._qnodes[key] = qml.QNode(body, dev, interface="autograd", diff_method=self.diff_method)
+            if measure == "expval":
+                self._qnodes[key] = qml.QNode(body, dev, interface="autograd", diff_method=self.diff_method)
+            else:  # not differentiated: an adjoint device accepts a state measurement only so
+                self._qnodes[key] = qml.QNode(body, dev, interface="numpy", diff_method=None)
         return self._qnodes[key]
 
     def _chunks(self, circuit: Circuit, n_rows: int, budget: int = AMPLITUDE_BUDGET):
         size = max(1, budget >> circuit.n_qubits)
         return [slice(i, min(i + size, n_rows)) for i in range(0, n_rows, size)]
 
+    @property
+    def _gradient_budget(self) -> int:
+        """Backprop (a broadcasting device) keeps every intermediate state; the adjoint method
+        runs one row at a time and keeps a few."""
+        return GRADIENT_AMPLITUDE_BUDGET if self.diff_method == "backprop" else AMPLITUDE_BUDGET
+
     def expval(self, circuit: Circuit, features: np.ndarray, weights: np.ndarray) -> np.ndarray:
         self.check(circuit)
         qnode = self._qnode(circuit, "expval")
         features, weights = np.asarray(features, float), np.asarray(weights, float)
+        if len(features) == 0:
+            return np.zeros(0)
         if not _reads_features(circuit):  # nothing to broadcast over: one value for every row
             return np.full(len(features), float(np.reshape(qnode(features[:1], weights), -1)[0]))
         out = [np.reshape(qnode(features[c], weights), -1) for c in self._chunks(circuit, len(features))]
@@ -123,22 +140,11 @@ class PennyLaneBackend(Backend):
                 return Gradients(weights=g_w, features=np.zeros_like(features) if features_grad else None)
 
             return values, pull_back_constant
-        chunks = self._chunks(circuit, len(features), GRADIENT_AMPLITUDE_BUDGET)
+        chunks = self._chunks(circuit, len(features), self._gradient_budget)
         if len(chunks) > 1:  # bounded memory: values now, each chunk's tape rebuilt in the pull-back
             return self._expval_vjp_chunked(circuit, qnode, features, weights, chunks, features_grad)
-        parts = []
-        for c in chunks:
-            block = features[c]
-            if features_grad:
-                def fun(flat, shape=block.shape):
-                    return qml.math.reshape(qnode(flat[n_w:].reshape(shape), flat[:n_w]), (-1,))
-                vjp, value = make_vjp(fun)(np.concatenate([weights, block.ravel()]))
-            else:
-                def fun(w, block=block):
-                    return qml.math.reshape(qnode(block, w), (-1,))
-                vjp, value = make_vjp(fun)(weights)
-            parts.append((c, vjp, np.asarray(value)))
-        values = np.concatenate([p[2] for p in parts])
+        parts = [(c, *self._chunk_vjp(qnode, features[c], weights, features_grad)) for c in chunks]
+        values = np.concatenate([np.asarray(p[2]) for p in parts]) if parts else np.zeros(0)
 
         def pull_back(cotangent: np.ndarray) -> Gradients:
             g_w = np.zeros(n_w)
@@ -152,6 +158,19 @@ class PennyLaneBackend(Backend):
 
         return values, pull_back
 
+    @staticmethod
+    def _chunk_vjp(qnode, block: np.ndarray, weights: np.ndarray, features_grad: bool):
+        """autograd's (vjp, values) of one chunk, in the weights (and the chunk's features)."""
+        n_w = len(weights)
+        if features_grad:
+            def fun(flat, shape=block.shape):
+                return qml.math.reshape(qnode(flat[n_w:].reshape(shape), flat[:n_w]), (-1,))
+            return make_vjp(fun)(np.concatenate([weights, block.ravel()]))
+
+        def fun_w(w):
+            return qml.math.reshape(qnode(block, w), (-1,))
+        return make_vjp(fun_w)(weights)
+
     def _expval_vjp_chunked(self, circuit, qnode, features, weights, chunks, features_grad):
         """Like :meth:`expval_vjp` for batches larger than one gradient chunk: the values come
         from forward passes, and the pull-back recomputes one chunk's tape at a time, so the
@@ -163,44 +182,68 @@ class PennyLaneBackend(Backend):
             g_w = np.zeros(n_w)
             g_f = np.zeros_like(features) if features_grad else None
             for c in chunks:
-                block = features[c]
-                if features_grad:
-                    def fun(flat, shape=block.shape):
-                        return qml.math.reshape(qnode(flat[n_w:].reshape(shape), flat[:n_w]), (-1,))
-                    vjp, _ = make_vjp(fun)(np.concatenate([weights, block.ravel()]))
-                else:
-                    def fun(w, block=block):
-                        return qml.math.reshape(qnode(block, w), (-1,))
-                    vjp, _ = make_vjp(fun)(weights)
+                vjp, _ = self._chunk_vjp(qnode, features[c], weights, features_grad)
                 g = np.asarray(vjp(np.asarray(cotangent[c], float)))
                 g_w += g[:n_w]
                 if features_grad:
-                    g_f[c] = g[n_w:].reshape(block.shape)
+                    g_f[c] = g[n_w:].reshape(features[c].shape)
             return Gradients(weights=g_w, features=g_f)
 
         return values, pull_back
 
     def check_noise(self, circuit: Circuit) -> None:
+        if not self.capabilities.noise:
+            super().check_noise(circuit)
         if circuit.n_qubits > NOISY_MAX_QUBITS:
             raise IncompatibleComponentsError(
-                f"backend 'pennylane' simulates noise on default.mixed up to {NOISY_MAX_QUBITS} qubits "
+                f"backend {self.name!r} simulates noise on default.mixed up to {NOISY_MAX_QUBITS} qubits "
                 f"(about 40 s per sample at 10); this circuit has {circuit.n_qubits}: use --backend aer for noise"
             )
 
     def noisy_expval(self, circuit, features, weights, noise):
-        from .mixed import noisy_expval  # default.mixed; mixed imports this module
+        from .mixed import noisy_expval  # default.mixed
 
         self.check(circuit)
         self.check_noise(circuit)
         return noisy_expval(circuit, features, weights, noise)
 
+    def _state_chunks(self, circuit: Circuit, features: np.ndarray, weights: np.ndarray):
+        """(rows, states (rows, 2^n)) per chunk."""
+        qnode = self._qnode(circuit, "state")
+        if not _reads_features(circuit):  # one state (1, 2^n), broadcast over the rows
+            if len(features):
+                yield slice(0, len(features)), np.reshape(qnode(features[:1], weights), (1, -1))
+            return
+        for c in self._chunks(circuit, len(features)):
+            yield c, np.reshape(qnode(features[c], weights), (c.stop - c.start, -1))
+
+    def statevector(self, circuit: Circuit, features: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """(N, 2^n) final states, wire 0 the most significant bit (PennyLane's order)."""
+        self.check(circuit)
+        features, weights = np.asarray(features, float), np.asarray(weights, float)
+        out = np.empty((len(features), 2**circuit.n_qubits), dtype=complex)
+        for rows, psi in self._state_chunks(circuit, features, weights):
+            out[rows] = psi
+        return out
+
     def reduced_density_matrix(self, circuit, features, weights, wires: Sequence[int]) -> np.ndarray:
         self.check(circuit)
-        qnode = self._qnode(circuit, "density", tuple(wires))
         features, weights = np.asarray(features, float), np.asarray(weights, float)
         k = len(wires)
-        if not _reads_features(circuit):
-            rho = np.reshape(qnode(features[:1], weights), (2**k, 2**k))
-            return np.broadcast_to(rho, (len(features), 2**k, 2**k)).copy()
-        out = [np.reshape(qnode(features[c], weights), (-1, 2**k, 2**k)) for c in self._chunks(circuit, len(features))]
-        return np.concatenate(out)
+        out = np.empty((len(features), 2**k, 2**k), dtype=complex)
+        for rows, psi in self._state_chunks(circuit, features, weights):
+            out[rows] = partial_trace(psi, circuit.n_qubits, wires)
+        return out
+
+
+class LightningBackend(PennyLaneBackend):
+    """PennyLane lightning (``lightning.qubit`` by default, or ``lightning.kokkos`` /
+    ``lightning.gpu``), adjoint gradients; no noise.
+
+    :param device: a lightning device name.
+    """
+
+    name = "lightning"
+    capabilities = LIGHTNING_CAPABILITIES
+    allowed_devices = LIGHTNING_DEVICES
+    default_device = "lightning.qubit"

@@ -22,10 +22,9 @@ from itertools import product
 import numpy as np
 import pennylane as qml
 
-from qenc_bench import Circuit
-from qenc_bench.noise import Depolarizing
+from qenc_bench import Circuit, Depolarizing
 
-from .backend import GATES
+from .circuits import GATES
 
 #: complex entries of density matrices held at once by a broadcast chunk (2^24 = 256 MiB)
 DENSITY_BUDGET = 2**24

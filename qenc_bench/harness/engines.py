@@ -126,6 +126,8 @@ class Engines:
         if auto:
             if not spec.installed():
                 return f"{name} is not installed ({', '.join(spec.requires)})"
+            if task.noise and not spec.auto.noise:  # type: ignore[union-attr]
+                return f"{name} leaves noise to faster simulators under auto"
             if not spec.auto.admits(circuit.n_qubits):  # type: ignore[union-attr]
                 return f"{name} takes {spec.auto.min_qubits}..{spec.auto.max_qubits or 'any'} qubits under auto"  # type: ignore[union-attr]
         if circuit.n_qubits > spec.capabilities.max_qubits:
