@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -62,3 +63,29 @@ def test_reproduce_runs_pneumoniamnist_skips_a_missing_dataset_and_resumes(tmp_p
     assert again.exit_code == 0, again.output
     assert "already done" in again.stderr
     assert (out / "results" / "pneumoniamnist-0-1.json").stat().st_mtime_ns == mtime
+
+
+def test_the_metrics_section_reads_the_records_and_correlates_them_with_accuracy():
+    """The reproduction's encoding-metrics table holds each encoder's metrics from its records,
+    and its reading is scipy's Spearman correlation over the (pair, encoder) cells."""
+    from scipy import stats
+
+    from qenc_bench.harness import CompareConfig, compare
+    from qenc_bench.reproduce.report import metric_rows
+    from qenc_bench.reproduce.study import Reproduction
+    from qenc_bench.stats import summarize
+    from qenc_bench.training import TrainConfig
+
+    config = CompareConfig(encoders=("angle", "atp", "pca", "sqe"), dataset="digits", classes=(0, 1), seeds=2,
+                           train_size=80, test_size=40, classical=(), metrics=("entangling", "alignment"),
+                           training=TrainConfig(restarts=1, max_epochs=5))
+    first, second = compare(config), compare(dataclasses.replace(config, classes=(2, 8)))
+    headers, rows, reading = metric_rows(Reproduction(results={"digits 0,1": first, "digits 2,8": second}))
+    assert headers[:3] == ["pair", "encoder", "accuracy (%)"] and len(rows) == 8
+    assert all(r[headers.index("entangling")].startswith("0 [0, 0]") for r in rows)  # product maps
+    assert any("entangling: constant" in line for line in reading)
+    cells = [(s.accuracy.mean, s.encoding["alignment"].mean)
+             for result in (first, second) for s in summarize(result.records)]
+    rho = stats.spearmanr([a for a, _ in cells], [v for _, v in cells]).statistic
+    assert any(line.startswith(f"alignment: Spearman rho {rho:+.2f} with accuracy over 8") for line in reading)
+    assert metric_rows(Reproduction(results={})) is None

@@ -196,3 +196,23 @@ def test_a_chain_of_close_neighbours_does_not_carry_a_clearly_worse_row_to_rank_
     assert not ranking.comparison("a", "b").resolved() and not ranking.comparison("b", "c").resolved()
     assert ranking.comparison("a", "c").resolved()
     assert ranks(records) == {"a": (1, True), "b": (1, True), "c": (2, False)}
+
+
+def test_the_verdict_names_every_resolved_pair_not_only_the_leaders():
+    """Two models that share the top (a and b alternate) are both resolved from the bottom
+    three; the verdict says so for each, and names nothing the CD does not resolve."""
+    from types import SimpleNamespace
+
+    from qenc_bench.render.markdown import study_verdict
+
+    scores = {f"t{i}": {"a": 0.9 + 0.01 * (i % 2), "b": 0.91 - 0.01 * (i % 2), "c": 0.5 + 0.01 * (i % 3),
+                        "d": 0.51 - 0.01 * (i % 3) + 0.001, "e": 0.505 + 0.002 * (i % 2)} for i in range(12)}
+    cross = rank_across(scores)
+    text = study_verdict(SimpleNamespace(cross=cross))
+    resolved = {(a, b) for a in cross.models for b in cross.models if a != b and cross.differ(a, b)
+                and cross.models.index(a) < cross.models.index(b)}
+    assert {x for x, _ in resolved} == {"a", "b"}
+    for top in ("a", "b"):
+        beaten = [m for m in cross.models if (top, m) in resolved]
+        assert f"{top} above {', '.join(beaten)}" in text
+    assert "c above" not in text and "d above" not in text

@@ -51,10 +51,13 @@ def study_verdict(study: Study) -> str:
     text = (f"Friedman chi-square {cross.statistic:.2f} over {len(cross.blocks)} pairs and {len(cross.models)} "
             f"models, p = {cross.p_value:.3g}; Nemenyi critical difference {cross.critical_difference:.2f} "
             f"(alpha {cross.alpha:g}).")
-    best = cross.models[0]
-    beaten = [m for m in cross.models[1:] if cross.differ(best, m)]
-    text += (f" {best} ranks significantly above {', '.join(beaten)}." if beaten
-             else f" No model is resolved from {best}.")
+    resolved = []
+    for i, model in enumerate(cross.models):
+        beaten = [m for m in cross.models[i + 1:] if cross.differ(model, m)]
+        if beaten:
+            resolved.append(f"{model} above {', '.join(beaten)}")
+    text += (f" Resolved (mean ranks further apart than the CD): {'; '.join(resolved)}; every other pair is not."
+             if resolved else f" No model is resolved from {cross.models[0]}.")
     if cross.excluded:
         text += " Left out: " + "; ".join(f"{m} ({why})" for m, why in cross.excluded.items()) + "."
     return text

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..leaderboard import Leaderboard, leaderboard_of
 from ..results.records import RunRecord
-from ..stats import Estimate, Sample, by_model, estimate, level_sample, sample_of
+from ..stats import Estimate, Sample, by_model, estimate, level_sample, sample_of, summarize
 from .study import CHOICES, FGSM, NOISE_LEVELS, PAPER_NOISE_LEVEL, SHOTS, Reproduction, paper_tables
 
 Statistic = Callable[[RunRecord], Sample | None]
@@ -102,6 +102,56 @@ def shots_rows(outcome: Reproduction) -> tuple[list[str], list[list[str]]] | Non
     return headers, rows
 
 
+ENCODING_METRICS = ("expressibility", "entangling", "alignment", "trainability")
+
+
+def metric_rows(outcome: Reproduction) -> tuple[list[str], list[list[str]], list[str]] | None:
+    """The encoding metrics of the paper's encoders, per pair that computed them, beside test
+    accuracy (mean [95% interval over seeds]), and a reading: the Spearman rank correlation of
+    each metric with accuracy over every (pair, encoder) cell and, averaged, within pairs."""
+    from scipy import stats
+
+    columns = paper_tables()["columns"]
+    headers = ["pair", "encoder", "accuracy (%)", *ENCODING_METRICS]
+    rows: list[list[str]] = []
+    cells: dict[str, list[tuple[str, float, dict[str, float]]]] = {}
+    for key, result in outcome.results.items():
+        summaries = {s.name: s for s in summarize(result.records) if s.name in columns}
+        if not any(s.encoding for s in summaries.values()):
+            continue
+        for encoder in columns:
+            s = summaries.get(encoder)
+            if s is None or s.accuracy is None:
+                continue
+            values = {m: s.encoding[m].mean for m in ENCODING_METRICS if m in s.encoding}
+            cells.setdefault(key, []).append((encoder, s.accuracy.mean, values))
+            a = s.accuracy
+            row = [key, encoder, f"{100 * a.mean:.1f} [{100 * a.low:.1f}, {100 * a.high:.1f}]"]
+            for m in ENCODING_METRICS:
+                e = s.encoding.get(m)
+                row.append("-" if e is None else f"{e.mean:.3g} [{e.low:.3g}, {e.high:.3g}]")
+            rows.append(row)
+    if not rows:
+        return None
+    reading = []
+    for m in ENCODING_METRICS:
+        pairs = [(acc, v[m]) for found in cells.values() for _, acc, v in found if m in v]
+        if len(pairs) < 3 or len({v for _, v in pairs}) < 2:
+            reading.append(f"{m}: constant or too few cells, no correlation")
+            continue
+        overall = stats.spearmanr([p[0] for p in pairs], [p[1] for p in pairs])
+        within = []
+        for found in cells.values():
+            x = [(acc, v[m]) for _, acc, v in found if m in v]
+            if len(x) >= 3 and len({v for _, v in x}) > 1 and len({a for a, _ in x}) > 1:
+                within.append(float(stats.spearmanr([a for a, _ in x], [v for _, v in x]).statistic))
+        inside = (f"; within pairs, mean rho {sum(within) / len(within):+.2f} over {len(within)} pairs"
+                  if within else "")
+        reading.append(f"{m}: Spearman rho {float(overall.statistic):+.2f} with accuracy over {len(pairs)} "
+                       f"(pair, encoder) cells (p = {float(overall.pvalue):.2g}){inside}")
+    return headers, rows, reading
+
+
 def board_of(outcome: Reproduction) -> Leaderboard:
     keys = list(outcome.results)
     return leaderboard_of([outcome.results[k] for k in keys], keys, "accuracy")
@@ -152,6 +202,18 @@ def markdown_report(outcome: Reproduction, quick: bool) -> str:
                   "number of shots (binomial samples of the closed-form probability), at each noise level.", "",
                   "| " + " | ".join(headers) + " |", "|---|" + "---:|" * (len(headers) - 1),
                   *("| " + " | ".join(r) + " |" for r in rows), ""]
+    found = metric_rows(outcome)
+    if found is not None:
+        headers, rows, reading = found
+        lines += ["## Encoding metrics", "",
+                  "Per encoder and seed on the prepared data (definitions, pair and bin counts: docs/metrics.md); "
+                  "mean [95% interval over seeds]. Expressibility is a KL divergence from Haar (lower: more "
+                  "expressive); entangling is Meyer-Wallach Q of the feature-map state (0 for product maps); "
+                  "alignment is the kernel-target alignment of the fidelity kernel on the training split; "
+                  "trainability is the variance of the loss gradient over random initialisations.", "",
+                  "| " + " | ".join(headers) + " |", "|---|---|" + "---:|" * (len(headers) - 2),
+                  *("| " + " | ".join(r) + " |" for r in rows), "",
+                  "Do they explain the accuracy ranking?", "", *(f"- {line}" for line in reading), ""]
     for study in board_of(outcome).studies:
         headers, rows = study_table(study)
         lines += ["## Ranking across dataset pairs (accuracy)", "", study_verdict(study), "",
@@ -209,6 +271,13 @@ def html_report(outcome: Reproduction, quick: bool) -> str:
     if shots is not None:
         parts.append('<section class="group"><h2>Depolarizing noise with finite shots (MNIST 0,1)</h2>'
                      f"{table(*shots)}</section>")
+    found = metric_rows(outcome)
+    if found is not None:
+        headers, rows, reading = found
+        parts.append('<section class="group"><h2>Encoding metrics</h2><p class="setting">Per encoder and seed; '
+                     "mean [95% interval over seeds]; definitions in docs/metrics.md.</p>"
+                     f"{table(headers, rows)}<ul>" + "".join(f"<li>{esc(line)}</li>" for line in reading)
+                     + "</ul></section>")
     for study in board_of(outcome).studies:
         parts.append(f'<section class="group"><h2>Ranking across dataset pairs</h2><p class="setting">'
                      f"{esc(study_verdict(study))}</p>{table(*study_table(study))}")

@@ -8,9 +8,10 @@ is one :func:`qenc_bench.harness.compare` with the classical reference rows, wri
 own result file as soon as it ends, so an interrupted reproduction resumes where it stopped;
 the folder remembers the settings it was made with and refuses to resume with others. A
 pair whose dataset is missing is skipped with a note. One more experiment evaluates MNIST 0,1
-under depolarizing noise with finite shots (``shots``): exact noisy accuracy equals clean
-accuracy (noise shrinks <Z> but rarely flips its sign), so the paper's drops of 5-15 points
-may come from sampling.
+under depolarizing noise with finite shots (``shots``), to see how much of the paper's drops
+of 5-15 points sampling explains. On MNIST every pair also computes the encoding metrics
+(expressibility, entangling capability, kernel alignment, trainability), so the report can ask
+whether they explain the accuracy ranking.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ NOISE_LEVELS = (0.03, 0.05, 0.10)
 FGSM = "fgsm:0.3"
 SHOTS = (100, 1000)  # the finite-shot experiment's budgets, beside exact values
 SHOTS_PAIR = ("mnist", (0, 1))
+METRICS_DATASETS = ("mnist",)  # pairs that also compute every encoding metric
 SETTINGS_FILE = "reproduction-settings.json"
 
 CHOICES = {
@@ -53,6 +55,8 @@ CHOICES = {
              f"number per cell is set beside p = {PAPER_NOISE_LEVEL}; a separate experiment adds finite shots",
     "fgsm": "eps 0.3 on the image's pixels in [0, 1] (the same attacked image for every encoder), margin loss, "
             "gradient through the encoder, no adversarial training",
+    "metrics": "on MNIST, every registered encoding metric (docs/metrics.md) per encoder and seed on the "
+               "prepared data; intervals over seeds",
     "intervals": "two-level bootstrap over seeds and test samples (95%, percentile); ranks from paired "
                  "per-sample comparisons, Holm-corrected; across pairs: mean rank, Friedman test, Nemenyi CD",
 }
@@ -91,9 +95,11 @@ class Reproduction:
 
 def pair_config(dataset: str, pair: tuple[int, ...], size: Size, data_dir: str | None, tables: dict[str, Any],
                 **extra: Any) -> CompareConfig:
+    metrics = ("all",) if dataset in METRICS_DATASETS else ()
     return CompareConfig(encoders=tuple(tables["columns"]), dataset=dataset, classes=pair, seeds=size.seeds,
                          train_size=size.train_size, test_size=size.test_size, backend="auto", noise=NOISE_LEVELS,
-                         attacks=(parse_attack(FGSM),), training=TrainConfig(), data_dir=data_dir, **extra)
+                         attacks=(parse_attack(FGSM),), training=TrainConfig(), data_dir=data_dir, metrics=metrics,
+                         **extra)
 
 
 def shots_config(shots: int, size: Size, data_dir: str | None, tables: dict[str, Any]) -> CompareConfig:
