@@ -65,6 +65,20 @@ class CostEstimate:
     detail: str = ""
     simulated: bool = False
 
+    @staticmethod
+    def count(n: int, noun: str) -> str:
+        """``"1 job"``, ``"4,000 shots"``: how cost lines count things."""
+        return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+    @staticmethod
+    def duration(seconds: float) -> str:
+        """``"45 s"``, ``"7 min"``, ``"3.6 h"``: how cost lines give device time."""
+        if seconds < 120:
+            return f"{seconds:.0f} s"
+        if seconds < 7200:
+            return f"{seconds / 60:.0f} min"
+        return f"{seconds / 3600:.1f} h"
+
 
 class Backend(ABC):
     """Evaluates ``<Z_readout>`` of a :class:`~qenc_bench.Circuit` for each row of a feature

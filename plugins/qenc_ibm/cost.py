@@ -89,16 +89,8 @@ def estimate(settings: IBMSettings, device: Any, workload: Workload, *, circuit_
     return CostEstimate(jobs=workload.calls, circuits=workload.circuits, shots=shots, seconds=seconds, detail=detail)
 
 
-def plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
-def duration_text(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+plural = CostEstimate.count
+duration_text = CostEstimate.duration
 
 
 def format_estimate(cost: CostEstimate, *, detail: bool = True) -> str:

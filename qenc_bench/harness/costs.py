@@ -49,19 +49,9 @@ def estimates(plan: Plan, engines: Engines) -> list[tuple[str, CostEstimate]]:
 
 
 def describe(name: str, estimate: CostEstimate) -> str:
-    seconds = "" if estimate.seconds is None else f", about {_duration(estimate.seconds)} of device time"
+    seconds = "" if estimate.seconds is None else f", about {CostEstimate.duration(estimate.seconds)} of device time"
     detail = f" ({estimate.detail})" if estimate.detail else ""
-    return (f"{name}: {_count(estimate.jobs, 'job')}, {_count(estimate.circuits, 'circuit')}, "
-            f"{_count(estimate.shots, 'shot')}{seconds}{detail}; counted {SEARCH_NOTE}")
+    return (f"{name}: {CostEstimate.count(estimate.jobs, 'job')}, {CostEstimate.count(estimate.circuits, 'circuit')}, "
+            f"{CostEstimate.count(estimate.shots, 'shot')}{seconds}{detail}; counted {SEARCH_NOTE}")
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
