@@ -89,3 +89,12 @@ def test_the_metrics_section_reads_the_records_and_correlates_them_with_accuracy
     rho = stats.spearmanr([a for a, _ in cells], [v for _, v in cells]).statistic
     assert any(line.startswith(f"alignment: Spearman rho {rho:+.2f} with accuracy over 8") for line in reading)
     assert metric_rows(Reproduction(results={})) is None
+
+
+def test_a_report_with_fewer_than_three_seeds_marks_its_intervals_provisional():
+    from qenc_bench.reproduce.report import ours, provisional_note
+
+    two, three = _estimate(0.90, 0.92), _estimate(0.90, 0.92, 0.91)
+    assert ours(Cell("p", "angle", "accuracy (%)", 91.0, two, 100.0)).endswith("]?")
+    assert ours(Cell("p", "angle", "accuracy (%)", 91.0, three, 100.0)).endswith("]")
+    assert "2 seeds (fewer than 3)" in provisional_note(2) and provisional_note(5) is None

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..leaderboard import Leaderboard, leaderboard_of
 from ..results.records import RunRecord
-from ..stats import Estimate, Sample, by_model, estimate, level_sample, sample_of, summarize
+from ..stats import MIN_SEEDS, Estimate, Sample, by_model, estimate, level_sample, sample_of, summarize
 from .study import CHOICES, FGSM, NOISE_LEVELS, PAPER_NOISE_LEVEL, SHOTS, Reproduction, paper_tables
 
 Statistic = Callable[[RunRecord], Sample | None]
@@ -70,7 +70,16 @@ def ours(cell: Cell) -> str:
         return "-"
     digits = 1 if cell.scale == 100.0 else 2
     e, k = cell.ours, cell.scale
-    return f"{e.mean * k:.{digits}f} [{e.low * k:.{digits}f}, {e.high * k:.{digits}f}]"
+    mark = "?" if e.provisional else ""
+    return f"{e.mean * k:.{digits}f} [{e.low * k:.{digits}f}, {e.high * k:.{digits}f}]{mark}"
+
+
+def provisional_note(seeds: int) -> str | None:
+    """The warning a report with too few seeds carries."""
+    if seeds >= MIN_SEEDS:
+        return None
+    return (f"Provisional: with {seeds} seed{'s' if seeds != 1 else ''} (fewer than {MIN_SEEDS}) the intervals barely "
+            "resample the seed level; every interval is marked '?' and no claim should rest on them.")
 
 
 def _classical(cells: list[Cell]) -> list[str]:
@@ -97,7 +106,8 @@ def shots_rows(outcome: Reproduction) -> tuple[list[str], list[list[str]]] | Non
             runs = by_model(result.records).get(encoder, [])
             for what, statistic in statistics:
                 e = _estimate(runs, statistic, "shots", budget, what, encoder)
-                row.append("-" if e is None else f"{100 * e.mean:.1f} [{100 * e.low:.1f}, {100 * e.high:.1f}]")
+                row.append("-" if e is None else f"{100 * e.mean:.1f} [{100 * e.low:.1f}, {100 * e.high:.1f}]"
+                           + ("?" if e.provisional else ""))
         rows.append(row)
     return headers, rows
 
@@ -126,10 +136,12 @@ def metric_rows(outcome: Reproduction) -> tuple[list[str], list[list[str]], list
             values = {m: s.encoding[m].mean for m in ENCODING_METRICS if m in s.encoding}
             cells.setdefault(key, []).append((encoder, s.accuracy.mean, values))
             a = s.accuracy
-            row = [key, encoder, f"{100 * a.mean:.1f} [{100 * a.low:.1f}, {100 * a.high:.1f}]"]
+            row = [key, encoder, f"{100 * a.mean:.1f} [{100 * a.low:.1f}, {100 * a.high:.1f}]"
+                   + ("?" if a.provisional else "")]
             for m in ENCODING_METRICS:
                 e = s.encoding.get(m)
-                row.append("-" if e is None else f"{e.mean:.3g} [{e.low:.3g}, {e.high:.3g}]")
+                row.append("-" if e is None else f"{e.mean:.3g} [{e.low:.3g}, {e.high:.3g}]"
+                           + ("?" if e.provisional else ""))
             rows.append(row)
     if not rows:
         return None
@@ -170,6 +182,7 @@ def markdown_report(outcome: Reproduction, quick: bool) -> str:
         f"{size.seeds} seeds, {size.train_size} training and {size.test_size} test samples per seed). "
         "Each of our cells is the mean over seeds with its 95% two-level bootstrap interval (seeds and test "
         "samples); **bold** marks a paper value outside our interval.", "",
+        *([f"**{provisional_note(size.seeds)}**", ""] if provisional_note(size.seeds) else []),
         "## Choices where the paper is silent", "", *(f"- **{k}**: {v}" for k, v in CHOICES.items()), "",
     ]
     if outcome.skipped:
@@ -248,7 +261,9 @@ def html_report(outcome: Reproduction, quick: bool) -> str:
         "<header><h1>The ATP paper, side by side</h1>",
         f'<p class="meta">{esc(tables["source"])} · ours: real runs, {size.seeds} seeds, {size.train_size} '
         f"training / {size.test_size} test samples per seed; mean [95% two-level bootstrap interval over seeds and "
-        "test samples]; a paper value outside our interval is marked.</p></header>",
+        "test samples]; a paper value outside our interval is marked.</p>",
+        *([f'<p class="warning">{esc(provisional_note(size.seeds) or "")}</p>'] if provisional_note(size.seeds) else []),
+        "</header>",
         '<section class="group"><h2>Choices where the paper is silent</h2><dl class="legend">',
         *(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in CHOICES.items()), "</dl></section>",
     ]
