@@ -189,3 +189,24 @@ def test_auto_gives_noise_to_aer_and_named_pennylane_keeps_it():
     assert auto.evaluation(circuit).name == "jax"
     named = Engines(specs, CompareConfig(backend="pennylane", noise=(0.05,)))
     assert named.noisy(circuit).name == "pennylane"
+
+
+def test_auto_says_when_a_faster_engine_is_not_installed():
+    """Without the jax extra, auto trains a generic circuit on default.qubit and says that jax,
+    tried first, is not installed; with it, nothing is said."""
+    import dataclasses
+
+    from qenc_bench.harness import CompareConfig, Engines
+    from qenc_bench.plugins import load_registry
+
+    specs = {e.spec.name: e.spec for e in load_registry().entries("backend")}
+    circuit = CASES["hea-amplitude"][0]
+    without = dict(specs, jax=dataclasses.replace(specs["jax"], requires=("qenc_no_such_module",)))
+    engines = Engines(without, CompareConfig())
+    assert engines.training(circuit).name == "pennylane"
+    (hint,) = engines.hints
+    assert "jax" in hint and "not installed" in hint and f"{circuit.n_qubits}-qubit" in hint
+    engines.training(circuit)
+    assert len(engines.hints) == 1  # said once
+    installed = Engines(specs, CompareConfig())
+    assert installed.training(circuit).name == "jax" and installed.hints == []

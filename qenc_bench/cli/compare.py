@@ -217,6 +217,8 @@ def _run(config, out_path: Path, *, force: bool, resume: bool, rank_by: str, max
             raise SystemExit(exit_code(exc)) from None
         raise
     written = _save(result, out_path, force=force or resume)
+    for hint in engines.hints:
+        errors.print(f"[bold yellow]note:[/] {hint}", highlight=False)
     print_groups(console(), leaderboard_of([result], [str(written)], rank_by), load_reporters(),
                  config.cost_baseline)
     click.echo(f"result written to {written}")

@@ -75,6 +75,8 @@ class Engines:
         self.job_journal = Path(job_journal) if job_journal is not None else None
         self._built: dict[str, Backend] = {}
         self._choices: dict[tuple, Engine] = {}
+        #: what ``auto`` passed over only because it is not installed, for the user: one line each
+        self.hints: list[str] = []
         self.gradient_free = config.training.optimizer == "cobyla"
 
     # --- building ---------------------------------------------------------------------------
@@ -156,19 +158,29 @@ class Engines:
                                                   f"{circuit.n_qubits}-qubit circuit: {reason}")
             engine = Engine(requested, self.build(requested, role))
         else:
-            reasons = []
+            reasons: list[str] = []
+            missing: list[str] = []
             for name in auto_order(self.specs, role):
                 reason = self._why_not(name, role, circuit, task, auto=True)
                 if reason is None:
                     engine = Engine(name, self.build(name, role))
+                    if missing:
+                        self._hint(f"auto ran the {task.name} of a {circuit.n_qubits}-qubit circuit on {name}; "
+                                   f"{' and '.join(missing)}, tried first, is not installed (docs/engines.md)")
                     break
                 reasons.append(reason)
+                if not self.specs[name].installed() and not task.lacking(self.specs[name]):
+                    missing.append(name)
             else:
                 raise IncompatibleComponentsError(
                     f"no installed backend can do the {task.name} of this {circuit.n_qubits}-qubit circuit "
                     f"({'; '.join(reasons) or 'no backend declares an auto policy'})")
         self._choices[key] = engine
         return engine
+
+    def _hint(self, line: str) -> None:
+        if line not in self.hints:
+            self.hints.append(line)
 
     @property
     def shots(self) -> bool:
