@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from rich.console import Console
 from rich.table import Table as RichTable
@@ -25,6 +26,20 @@ def to_rich(table: Table) -> RichTable:
     return out
 
 
+def split_metrics(table: Table) -> tuple[Table, Table | None]:
+    """The ranking table without its encoding-metric columns, and those columns (beside rank
+    and encoder) as a second table: side by side they would not fit a terminal."""
+    metric = [c for c in table.columns if c.key.startswith("metric:")]
+    if not metric:
+        return table, None
+    keep = tuple(c for c in table.columns if c not in metric)
+    key = tuple(c for c in table.columns if c.key in ("rank", "encoder"))
+    metrics = Table(title="encoding metrics", columns=key + tuple(metric), rows=table.rows,
+                    footer=tuple(line for line in table.footer if line.startswith("encoding metrics")))
+    footer = tuple(line for line in table.footer if not line.startswith("encoding metrics"))
+    return replace(table, columns=keep, footer=footer), metrics
+
+
 def console(stderr: bool = False, width: int = 140) -> Console:
     screen = Console(stderr=stderr)
     screen.width = max(screen.width, width)
@@ -36,7 +51,10 @@ def print_ranking(screen: Console, ranking: Ranking, records: Sequence[RunRecord
     """Warnings, the ranking table and, when measured, the robustness table."""
     for warning in warnings:
         screen.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
-    screen.print(to_rich(ranking_table(ranking, records, reporters, title=title, baseline=baseline)))
+    main, metrics = split_metrics(ranking_table(ranking, records, reporters, title=title, baseline=baseline))
+    screen.print(to_rich(main))
+    if metrics is not None:
+        screen.print(to_rich(metrics))
     robustness = robustness_table(ranking)
     if robustness is not None:
         screen.print(to_rich(robustness))
