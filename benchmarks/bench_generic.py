@@ -316,7 +316,7 @@ def training_epoch(n_data: int, samples: int, validation: int) -> dict:
 
 
 _MEMORY_PROBE = """
-import json, resource, sys, time
+import json, sys, time
 import numpy as np
 from qenc_bench import Split
 from qenc_encoders.angle import AngleEncoder
@@ -329,13 +329,15 @@ encoder = AngleEncoder().fit(Split(x, np.arange(rows) % 2), Split(x, np.arange(r
 circuit = HardwareEfficientModel(layers=2).build(encoder)
 features, weights = encoder.transform(x), rng.uniform(-3, 3, circuit.n_weights)
 backend = JaxBackend()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def hwm():  # peak RSS of this process image in KiB (VmHWM resets at exec; ru_maxrss does not)
+    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+before = hwm()
 start = time.perf_counter()
 backend.expval(circuit, features, weights)
 values, vjp = backend.expval_vjp(circuit, features, weights)
 vjp(np.ones(rows))
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = hwm()
 print(json.dumps({"qubits": n, "rows": rows, "rss_before_mib": before / 1024, "peak_rss_mib": peak / 1024,
                   "seconds": seconds}))
 """
@@ -343,7 +345,8 @@ print(json.dumps({"qubits": n, "rows": rows, "rss_before_mib": before / 1024, "p
 
 def peak_memory(n: int, rows: int) -> dict:
     """Peak RSS of a fresh process: a forward pass and a forward+VJP of ``rows`` rows of the
-    hea(2) angle circuit at ``n`` qubits on the jax backend (``ru_maxrss``)."""
+    hea(2) angle circuit at ``n`` qubits on the jax backend (``VmHWM``: ``ru_maxrss`` survives
+    exec and would report the parent's peak)."""
     done = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, str(n), str(rows)], capture_output=True,
                           text=True, timeout=7200, env=os.environ.copy())
     if done.returncode != 0:

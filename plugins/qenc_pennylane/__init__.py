@@ -9,7 +9,7 @@ from .capabilities import CAPABILITIES, LIGHTNING_CAPABILITIES
 
 #: auto gives lightning circuits from here on, where its adjoint method beats default.qubit's
 #: backprop (measured crossover in docs/engines.md; the jax backend, tried first, is faster still)
-LIGHTNING_AUTO_MIN_QUBITS = 14
+LIGHTNING_AUTO_MIN_QUBITS = 12
 
 
 def _build(**options):

@@ -165,7 +165,7 @@ def _run(config, out_path: Path, *, force: bool, resume: bool, rank_by: str, max
     from ..render.rich import console, print_groups
     from ..reporters import load_reporters
     from ..results import check_new_file, probe_writable, remove_stale_temporaries
-    from ..signals import exit_code, stop_on_signals
+    from ..signals import exit_code, stop_exit, stop_on_signals
 
     if max_shots is not None and max_shots < 1:
         raise ConfigError(f"--max-shots must be at least 1, got {max_shots}")
@@ -214,7 +214,7 @@ def _run(config, out_path: Path, *, force: bool, resume: bool, rank_by: str, max
         elif stopped:
             click.echo("stopped before any run finished; nothing was written", err=True)
         if stopped:
-            raise SystemExit(exit_code(exc)) from None
+            raise stop_exit(exit_code(exc)) from None
         raise
     written = _save(result, out_path, force=force or resume)
     for hint in engines.hints:

@@ -27,7 +27,7 @@ def reproduce(study, quick, data_dir, out_dir, datasets, rerun, shots) -> None:
     from ..reproduce import html_report, markdown_report
     from ..reproduce import reproduce as run
     from ..results import probe_writable, write_text_atomic
-    from ..signals import exit_code, stop_on_signals
+    from ..signals import exit_code, stop_exit, stop_on_signals
 
     out = Path(out_dir)
     probe_writable(out / "results", "--out")
@@ -38,7 +38,7 @@ def reproduce(study, quick, data_dir, out_dir, datasets, rerun, shots) -> None:
     except KeyboardInterrupt as exc:
         click.echo(f"stopped: every finished pair is kept in {out / 'results'}; run the same command again to "
                    f"resume", err=True)
-        raise SystemExit(exit_code(exc)) from None
+        raise stop_exit(exit_code(exc)) from None
     if not outcome.results:
         raise click.ClickException("no pair could be run: " + "; ".join(outcome.skipped.values()))
     write_text_atomic(out / "reproduction.md", markdown_report(outcome, quick))

@@ -37,7 +37,7 @@ def sweep(spec_file, store, workers, scheduler, resume, rerun, data_dir, check, 
     """Run every dataset x class pair x encoder x seed of SWEEP.toml into a resumable store."""
     from rich.console import Console
 
-    from ..signals import exit_code, stop_on_signals
+    from ..signals import exit_code, stop_exit, stop_on_signals
     from ..sweep import SweepInterrupted, default_store, default_workers, load_spec, run_sweep
     from ..sweep.runner import check_options
 
@@ -63,10 +63,10 @@ def sweep(spec_file, store, workers, scheduler, resume, rerun, data_dir, check, 
         done = stop.outcome
         click.echo(f"stopped: {done.finished} of {done.total} runs are finished and kept in {done.store}; "
                    f"run the same command again to resume", err=True)
-        raise SystemExit(stop.exit_code) from None
+        raise stop_exit(stop.exit_code) from None
     except KeyboardInterrupt as stop:
         click.echo("stopped before any run finished; run the same command again to resume", err=True)
-        raise SystemExit(exit_code(stop)) from None
+        raise stop_exit(exit_code(stop)) from None
     click.echo(f"{outcome.total} runs: {outcome.skipped} already in the store, {outcome.succeeded} ran now, "
                f"{len(outcome.failed)} failed; store {outcome.store}")
     if outcome.failed:
