@@ -125,8 +125,12 @@ def test_a_capped_size_is_a_warning_and_the_record_keeps_both(tmp_path):
                                        "--epochs", "3", "--restarts", "1", "--classical", "none", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "too few samples for --train-size 100000" in result.stderr
+    # the default --test-size (200) is more than digits 0,1 holds too, but nobody asked for it:
+    # no warning, the footer's used sizes and the record say what ran
+    assert "--test-size" not in result.stderr
     record = BenchmarkResult.load(out).records[0]
     assert record.requested_sizes["train"] == 100000 and record.sizes["train"] < 1000
+    assert record.requested_sizes["test"] == 200 and record.sizes["test"] < 200
 
 
 # --- sweep inputs -------------------------------------------------------------------------
