@@ -193,3 +193,23 @@ def pip_install_target():
         return target
 
     return install
+
+
+#: the environment variables an IBM account can come from
+IBM_ENV = ("QISKIT_IBM_TOKEN", "QISKIT_IBM_INSTANCE", "QISKIT_IBM_CHANNEL", "QISKIT_IBM_URL")
+
+
+@pytest.fixture
+def ibm_offline(monkeypatch, tmp_path):
+    """No socket may connect; no IBM account leaks in from the caller's environment or home
+    (the IBM test modules use it for every test)."""
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a test tried to use the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    for name in IBM_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))

@@ -6,7 +6,6 @@ qiskit-ibm-runtime. No test touches the network (sockets are blocked)."""
 from __future__ import annotations
 
 import math
-import socket
 import sys
 
 import numpy as np
@@ -38,7 +37,6 @@ from qenc_ibm.fake import choose_method, fake_device, noise_model_on, run_compac
 from qenc_pennylane.backend import PennyLaneBackend  # noqa: E402
 
 TOL = 1e-8
-ENV = ("QISKIT_IBM_TOKEN", "QISKIT_IBM_INSTANCE", "QISKIT_IBM_CHANNEL", "QISKIT_IBM_URL")
 
 
 class AngleFeatureMap:
@@ -77,16 +75,8 @@ def angle_model(n_features: int = 9) -> tuple[Circuit, AngleEncoder]:
 
 
 @pytest.fixture(autouse=True)
-def _offline(monkeypatch, tmp_path):
-    """No socket may connect; no IBM account leaks in from the caller's environment or home."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("a test tried to use the network")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    for name in ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+def _offline(ibm_offline):
+    """Every test here runs offline, without an account from outside (conftest's ibm_offline)."""
 
 
 @pytest.fixture(scope="module")

@@ -29,21 +29,13 @@ from qenc_ibm.fake import fake_device  # noqa: E402
 TOKEN = "tok-3f9a1c77e2b04d55-SECRET"
 LEGACY_TOKEN = "tok-legacy-0b1e2d3c-SECRET"
 CRN = "crn:v1:bluemix:public:quantum-computing:us-east:a/0123456789abcdef:0f1e2d3c-aaaa-bbbb-cccc-0123456789ab::"
-ENV = ("QISKIT_IBM_TOKEN", "QISKIT_IBM_INSTANCE", "QISKIT_IBM_CHANNEL", "QISKIT_IBM_URL")
 RUNTIME = tuple(int(part) for part in qiskit_ibm_runtime.__version__.split(".")[:2])
 LOCAL_RESILIENCE = "ignore:The resilience_level option has no effect in local testing mode:UserWarning"
 
 
 @pytest.fixture(autouse=True)
-def _offline(monkeypatch, tmp_path):
-    def refuse(*args, **kwargs):
-        raise AssertionError("a test tried to use the network")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    for name in ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+def _offline(ibm_offline):
+    """Every test here runs offline, without an account from outside (conftest's ibm_offline)."""
 
 
 def account_file(tmp_path, *, legacy_default: bool = False, instance: str | None = None):
