@@ -99,6 +99,15 @@ def gradients_of(backend, circuit, features, weights, cotangent):
     return values, vjp(cotangent)
 
 
+def assert_same_gradients(backend, reference, circuit, features, weights, cotangent):
+    """Values, weight and feature gradients of ``backend`` equal ``reference``'s to TOL."""
+    values, grads = gradients_of(backend, circuit, features, weights, cotangent)
+    ref_values, ref_grads = gradients_of(reference, circuit, features, weights, cotangent)
+    np.testing.assert_allclose(values, ref_values, rtol=0, atol=TOL)
+    np.testing.assert_allclose(grads.weights, ref_grads.weights, rtol=0, atol=TOL)
+    np.testing.assert_allclose(grads.features, ref_grads.features, rtol=0, atol=TOL)
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_values_gradients_and_states_agree_with_pennylane(name, jax_backend, pennylane):
     circuit, features, weights = CASES[name]
@@ -125,11 +134,7 @@ def test_values_gradients_and_states_agree_with_pennylane(name, jax_backend, pen
 def test_values_gradients_and_reduced_states_agree_with_aer(name, jax_backend, aer):
     circuit, features, weights = CASES[name]
     cotangent = np.random.default_rng(3).normal(size=len(features))
-    values, grads = gradients_of(jax_backend, circuit, features, weights, cotangent)
-    aer_values, aer_grads = gradients_of(aer, circuit, features, weights, cotangent)
-    np.testing.assert_allclose(values, aer_values, rtol=0, atol=TOL)
-    np.testing.assert_allclose(grads.weights, aer_grads.weights, rtol=0, atol=TOL)
-    np.testing.assert_allclose(grads.features, aer_grads.features, rtol=0, atol=TOL)
+    assert_same_gradients(jax_backend, aer, circuit, features, weights, cotangent)
     wires = [circuit.readout, (circuit.readout + 1) % circuit.n_qubits]
     np.testing.assert_allclose(jax_backend.reduced_density_matrix(circuit, features, weights, wires),
                                aer.reduced_density_matrix(circuit, features, weights, wires), rtol=0, atol=TOL)
@@ -144,11 +149,7 @@ def test_the_readout_model_agrees_with_the_exact_backend(encoder, jax_backend):
             exact.check(circuit)
         return
     cotangent = np.linspace(-1.0, 1.0, len(features))
-    values, grads = gradients_of(jax_backend, circuit, features, weights, cotangent)
-    exact_values, exact_grads = gradients_of(exact, circuit, features, weights, cotangent)
-    np.testing.assert_allclose(values, exact_values, rtol=0, atol=TOL)
-    np.testing.assert_allclose(grads.weights, exact_grads.weights, rtol=0, atol=TOL)
-    np.testing.assert_allclose(grads.features, exact_grads.features, rtol=0, atol=TOL)
+    assert_same_gradients(jax_backend, exact, circuit, features, weights, cotangent)
     for wires in ([circuit.readout], [0, 1]):
         np.testing.assert_allclose(jax_backend.entropy(circuit, features, weights, wires),
                                    exact.entropy(circuit, features, weights, wires), rtol=0, atol=TOL)
@@ -163,11 +164,7 @@ def test_a_12_qubit_batch_runs_in_padded_chunks_and_matches_pennylane(jax_backen
     weights = np.random.default_rng(4).uniform(-np.pi, np.pi, circuit.n_weights)
     assert chunk_rows(12) < len(features) and len(features) % chunk_rows(12)
     cotangent = np.random.default_rng(5).normal(size=len(features))
-    values, grads = gradients_of(jax_backend, circuit, features, weights, cotangent)
-    pl_values, pl_grads = gradients_of(pennylane, circuit, features, weights, cotangent)
-    np.testing.assert_allclose(values, pl_values, rtol=0, atol=TOL)
-    np.testing.assert_allclose(grads.weights, pl_grads.weights, rtol=0, atol=TOL)
-    np.testing.assert_allclose(grads.features, pl_grads.features, rtol=0, atol=TOL)
+    assert_same_gradients(jax_backend, pennylane, circuit, features, weights, cotangent)
 
 
 @pytest.mark.parametrize("name", ["hea-amplitude", "reuploading-iqp", "generic-5q"])
