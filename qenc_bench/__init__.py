@@ -23,7 +23,7 @@ from .errors import (
 from .harness import CompareConfig, compare
 from .hookspecs import hookimpl
 from .leaderboard import leaderboard, leaderboard_of
-from .metrics import binary_entropy, von_neumann_entropy
+from .metrics import binary_entropy, partial_trace, von_neumann_entropy
 from .model import Model, ReadoutModel
 from .noise import Depolarizing
 from .prepare import PreparedData, Split
@@ -101,6 +101,7 @@ __all__ = [
     "hookimpl",
     "leaderboard",
     "leaderboard_of",
+    "partial_trace",
     "project",
     "von_neumann_entropy",
     "weight_op",

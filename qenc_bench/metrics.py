@@ -20,6 +20,16 @@ def binary_entropy(p: np.ndarray) -> np.ndarray:
     return h
 
 
+def partial_trace(states: np.ndarray, n_qubits: int, wires) -> np.ndarray:
+    """Reduced density matrices (N, 2^k, 2^k) of ``wires`` (``wires[0]`` the most significant
+    bit) from statevectors (N, 2^n), wire 0 the most significant bit (PennyLane's order)."""
+    wires = [int(w) for w in wires]
+    full = np.asarray(states).reshape((len(states),) + (2,) * n_qubits)
+    rest = [1 + w for w in range(n_qubits) if w not in wires]
+    psi = full.transpose([0] + [1 + w for w in wires] + rest).reshape(len(states), 2 ** len(wires), -1)
+    return np.einsum("nim,njm->nij", psi, psi.conj())
+
+
 def von_neumann_entropy(rho: np.ndarray) -> np.ndarray:
     """S(rho) = -tr(rho log2 rho) for a batch of density matrices (N, d, d): an array (N,).
 

@@ -21,7 +21,7 @@ from functools import partial
 import jax
 import numpy as np
 
-from qenc_bench import Backend, Circuit, ConfigError, Gradients, IncompatibleComponentsError
+from qenc_bench import Backend, Circuit, ConfigError, Gradients, IncompatibleComponentsError, partial_trace
 
 from . import kernels
 from .capabilities import CAPABILITIES, DEVICES, MEMORY_BUDGET_BYTES, STATES_PER_SAMPLE, chunk_rows
@@ -48,15 +48,6 @@ def _device(name: str) -> jax.Device:
 def _padded_size(rows: int, chunk: int) -> int:
     """The compiled batch size for ``rows`` (<= chunk) rows: the next power of two."""
     return min(chunk, 1 << max(0, rows - 1).bit_length())
-
-
-def partial_trace(states: np.ndarray, n_qubits: int, wires: Sequence[int]) -> np.ndarray:
-    """Reduced density matrices (N, 2^k, 2^k) of ``wires`` (``wires[0]`` the most significant
-    bit) from statevectors (N, 2^n), wire 0 the most significant bit."""
-    full = states.reshape((len(states),) + (2,) * n_qubits)
-    rest = [1 + w for w in range(n_qubits) if w not in wires]
-    psi = full.transpose([0] + [1 + w for w in wires] + rest).reshape(len(states), 2 ** len(wires), -1)
-    return np.einsum("nim,njm->nij", psi, psi.conj())
 
 
 class _Programs:

@@ -19,7 +19,7 @@ import numpy as np
 import pennylane as qml
 from autograd import make_vjp
 
-from qenc_bench import Backend, Circuit, Gradients, IncompatibleComponentsError
+from qenc_bench import Backend, Circuit, Gradients, IncompatibleComponentsError, partial_trace
 
 from .capabilities import (
     CAPABILITIES,
@@ -36,7 +36,7 @@ try:
 except ImportError:  # PennyLane before 0.42
     from pennylane import DeviceError  # type: ignore[attr-defined,no-redef]
 
-__all__ = ["GATES", "LightningBackend", "PennyLaneBackend", "apply_circuit", "partial_trace"]
+__all__ = ["GATES", "LightningBackend", "PennyLaneBackend", "apply_circuit"]
 
 #: complex amplitudes held at once by a broadcast batch (2^24 = 256 MiB of statevectors)
 AMPLITUDE_BUDGET = 2**24
@@ -48,16 +48,6 @@ _DEVICE_START_ERRORS = (DeviceError, ImportError, OSError, RuntimeError, ValueEr
 
 def _reads_features(circuit: Circuit) -> bool:
     return any(op.source == "feature" for op in circuit.ops)
-
-
-def partial_trace(states: np.ndarray, n_qubits: int, wires: Sequence[int]) -> np.ndarray:
-    """Reduced density matrices (N, 2^k, 2^k) of ``wires`` (``wires[0]`` the most significant
-    bit) from statevectors (N, 2^n) with wire 0 the most significant bit."""
-    wires = [int(w) for w in wires]
-    full = np.asarray(states).reshape((len(states),) + (2,) * n_qubits)
-    rest = [1 + w for w in range(n_qubits) if w not in wires]
-    psi = full.transpose([0] + [1 + w for w in wires] + rest).reshape(len(states), 2 ** len(wires), -1)
-    return np.einsum("nim,njm->nij", psi, psi.conj())
 
 
 class PennyLaneBackend(Backend):
