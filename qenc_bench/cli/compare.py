@@ -101,13 +101,12 @@ def compare(**options) -> None:
     o = options
     out_path = Path(o["out"]) if o["out"] else Path("results") / f"compare-{datetime.now():%Y%m%d-%H%M%S}.json"
     config = CompareConfig(**_config_fields(o))
-    # a size the user asked for and did not get is a warning; a default the dataset is too small
-    # for is only the footer's used sizes (and the record's requested_sizes)
+    # a size the user asked for and did not get is a warning (Plan.size_warnings)
     source = click.get_current_context().get_parameter_source
-    defaults = tuple(f"--{name}-size " for name in ("train", "test")
-                     if source(f"{name}_size") is click.core.ParameterSource.DEFAULT)
+    asked = tuple(name for name in ("train", "test")
+                  if source(f"{name}_size") is not click.core.ParameterSource.DEFAULT)
     _run(config, out_path, force=o["force"], resume=o["resume"], rank_by=o["rank_by"], max_shots=o["max_shots"],
-         yes=o["yes"], dry_run=o["dry_run"], quiet_sizes=defaults)
+         yes=o["yes"], dry_run=o["dry_run"], asked_sizes=asked)
 
 
 def _config_fields(o: dict) -> dict:
@@ -162,7 +161,7 @@ def _previous(out_path: Path, config) -> list:
 
 
 def _run(config, out_path: Path, *, force: bool, resume: bool, rank_by: str, max_shots: int | None, yes: bool,
-         dry_run: bool, quiet_sizes: tuple[str, ...] = ()) -> None:
+         dry_run: bool, asked_sizes: tuple[str, ...] = ("train", "test")) -> None:
     from ..errors import ConfigError
     from ..harness import Engines, plan, run
     from ..harness.costs import describe, estimates
@@ -181,9 +180,8 @@ def _run(config, out_path: Path, *, force: bool, resume: bool, rank_by: str, max
     remove_stale_temporaries(out_path)  # what a killed earlier write left beside it
     checked = plan(config)  # every configuration and data error, and any download, before the bar
     errors = console(stderr=True)
-    for warning in checked.warnings:
-        if not any(option in warning for option in quiet_sizes):
-            errors.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
+    for warning in checked.size_warnings(asked_sizes):
+        errors.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
     journal = out_path.with_name(out_path.name + ".jobs.jsonl")
     engines = Engines(checked.backends, config, job_journal=journal)
     costs = estimates(checked, engines)

@@ -53,8 +53,16 @@ class Plan:
     raw: RawDataset
     first: PreparedData
     registry: Registry | None = None
-    warnings: tuple[str, ...] = ()
     metrics: dict[str, EncodingMetric] = field(default_factory=dict)
+
+    def size_warnings(self, asked: Iterable[str] = ("train", "test")) -> tuple[str, ...]:
+        """One line per split of ``asked`` (``"train"``, ``"test"``) the dataset was too small
+        for; the CLI passes the sizes the user gave (a default that was capped is only the
+        footer's used sizes and the record's ``requested_sizes``)."""
+        c = self.config
+        return tuple(f"{c.dataset} classes {','.join(map(str, c.classes))} have too few samples for "
+                     f"--{name}-size {want}: seed {c.seed} uses {used} (each record stores both)"
+                     for name, (want, used) in self.first.capped.items() if name in tuple(asked))
 
     @property
     def seeds(self) -> range:
@@ -153,11 +161,8 @@ def plan(config: CompareConfig, registry: Registry | None = None) -> Plan:
     raw = dataset.factory().load(resolve_data_dir(config.data_dir))
     first = prepare(raw, config.classes, grid=grid, train_size=config.train_size,  # type: ignore[arg-type]
                     test_size=config.test_size, validation_size=config.validation_size, seed=config.seed)
-    warnings = tuple(f"{config.dataset} classes {','.join(map(str, config.classes))} have too few samples for "
-                     f"--{name}-size {asked}: seed {config.seed} uses {used} (each record stores both)"
-                     for name, (asked, used) in first.capped.items() if name != "validation")
     return Plan(config, dataset, encoders, classical, backends, model, attacks, grid,  # type: ignore[arg-type]
-                raw, first, registry, warnings, metrics)
+                raw, first, registry, metrics)
 
 
 def _metrics(registry: Registry, config: CompareConfig) -> dict[str, EncodingMetric]:
