@@ -9,6 +9,7 @@ here only (a test keeps ``plugins/`` and ``docs/examples/`` to these names).
 from ._version import __version__
 from .attacks import Attack, GradientFn, project
 from .backends import Backend, CostEstimate, Gradients, Workload
+from .cache import CACHE_ENV, cache_dir
 from .circuit import GATES, Circuit, Op, feature_op, weight_op
 from .datasets import DATA_ENV, Dataset, RawDataset
 from .encoders import Encoder, FitContext, PlannedRun, TrainingPlan
@@ -45,6 +46,7 @@ from .specs import (
 from .training import TrainConfig, TrainResult, best_restart
 
 __all__ = [
+    "CACHE_ENV",
     "DATA_ENV",
     "GATES",
     "Attack",
@@ -96,6 +98,7 @@ __all__ = [
     "__version__",
     "best_restart",
     "binary_entropy",
+    "cache_dir",
     "compare",
     "feature_op",
     "hookimpl",

@@ -246,8 +246,9 @@ def test_random_plans_give_pennylanes_states_and_gradients(jax_backend, pennylan
     assert kinds == {"Local", "Pair", "Uniform", "Permute"}
 
 
-def test_padded_sizes_are_powers_of_two_up_to_the_chunk():
-    assert [_padded_size(r, 32) for r in (1, 2, 3, 5, 8, 9, 31, 32)] == [1, 2, 4, 8, 8, 16, 32, 32]
+def test_padded_sizes_are_powers_of_two_from_the_minibatch_up_to_the_chunk():
+    assert [_padded_size(r, 128) for r in (1, 2, 31, 32, 33, 64, 65, 128)] == [32, 32, 32, 32, 64, 64, 128, 128]
+    assert [_padded_size(r, 8) for r in (1, 5, 8)] == [8, 8, 8]  # never above the chunk
     assert chunk_rows(8) == 128 and chunk_rows(12) == 8 and chunk_rows(20) == 1
 
 
@@ -263,21 +264,26 @@ def test_the_plan_needs_fewer_passes_than_the_circuit_has_gates():
 
 
 def test_training_and_restarts_reuse_one_compiled_program(jax_backend):
-    """Features and weights are arguments: new weights, new rows and an equal circuit built
-    again compile nothing new; a new batch shape compiles once more."""
+    """Features and weights are arguments: new weights, new rows, fewer rows (padded to the
+    minibatch's 32) and an equal circuit built again compile nothing new; a batch of a new
+    padded size compiles each stage it uses once more."""
     circuit, features, weights = CASES["hea-angle"]
     backend = JaxBackend()
     backend.expval_vjp(circuit, features, weights)[1](np.ones(len(features)))
     programs = backend._programs[circuit]
-    compiled = programs.jacobians._cache_size()
+    compiled = programs.cache_sizes()
+    assert compiled["gradients"] == compiled["numbers"] == 1
     rebuilt = HardwareEfficientModel(layers=2).build(fitted(AngleEncoder(), 4, seed=9)[0])
     assert rebuilt == circuit and rebuilt is not circuit
     for step in range(3):
         backend.expval_vjp(rebuilt, features[::-1] * 0.5, weights + step)[1](np.ones(len(features)))
-    assert programs.jacobians._cache_size() == compiled
+    assert programs.cache_sizes() == compiled
     assert len(backend._programs) == 1
     backend.expval_vjp(circuit, features[:2], weights)
-    assert programs.jacobians._cache_size() == compiled + 1
+    assert programs.cache_sizes() == compiled
+    backend.expval_vjp(circuit, np.tile(features, (8, 1)), weights)  # 48 rows: padded to 64
+    grown = {name: size - compiled[name] for name, size in programs.cache_sizes().items()}
+    assert grown == {"numbers": 1, "expval": 0, "gradients": 1, "states": 0}
 
 
 def test_a_training_run_follows_the_pennylane_trajectory(jax_backend, pennylane):
@@ -391,3 +397,37 @@ def test_a_missing_jax_is_a_one_line_error_naming_the_extra():
         "    print(repr(str(exc)))\n"
     )
     assert "pip install \"qenc-bench[jax]\"" in out and "\\n" not in out and "the jax backend needs jax" in out
+
+
+_CACHED_RUN = (
+    "import os, numpy as np\n"
+    "from qenc_bench.plugins import load_registry\n"
+    "from qenc_bench.model import ReadoutModel\n"
+    "from qenc_bench import Split\n"
+    "from qenc_encoders.iqp import IQPEncoder\n"
+    "import jax\n"
+    "jax.config.update('jax_persistent_cache_min_compile_time_secs', 0)\n"
+    "x = np.random.default_rng(0).uniform(0, 1, (4, 3)); enc = IQPEncoder()\n"
+    "enc.fit(Split(x, np.arange(4) % 2), Split(x, np.arange(4) % 2), None)\n"
+    "circuit = ReadoutModel().build(enc)\n"
+    "backend = load_registry().get('backend', 'jax').factory()\n"
+    "values = backend.expval(circuit, enc.transform(x), np.linspace(-1, 1, circuit.n_weights))\n"
+    "print(jax.config.jax_compilation_cache_dir, ' '.join(f'{v:.15f}' for v in values))\n"
+)
+
+
+def test_compiled_programs_persist_in_the_user_cache_across_processes(tmp_path, monkeypatch):
+    """The backend points JAX's persistent compilation cache at ``<cache>/jax``; a second
+    process reads the programs back and computes the same values; a cache JAX is told about
+    is left alone."""
+    monkeypatch.setenv("QENC_BENCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR", raising=False)
+    first = _run(_CACHED_RUN)
+    entries = sorted(p.name for p in (tmp_path / "cache" / "jax").iterdir())
+    assert first.split()[0] == str(tmp_path / "cache" / "jax")
+    assert any(name.startswith("jit_angles_and_numbers") for name in entries)
+    assert any(name.startswith("jit__expval") for name in entries)
+    assert _run(_CACHED_RUN) == first
+    assert sorted(p.name for p in (tmp_path / "cache" / "jax").iterdir()) == entries  # read, not compiled again
+    monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", str(tmp_path / "own"))
+    assert _run(_CACHED_RUN).split()[0] == str(tmp_path / "own")

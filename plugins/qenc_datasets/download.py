@@ -44,7 +44,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from qenc_bench import DATA_ENV, ConfigError, DataError
+from qenc_bench import CACHE_ENV, DATA_ENV, ConfigError, DataError, cache_dir
 
 from .downloader import (
     RETRIES,
@@ -67,7 +67,6 @@ try:
 except ImportError:  # Windows: abandoned scratch folders are recognised by their age alone
     fcntl = None  # type: ignore[assignment]
 
-CACHE_ENV = "QENC_BENCH_CACHE"
 OFFLINE_ENV = "QENC_BENCH_OFFLINE"
 MIRROR_ENV = "QENC_BENCH_MIRROR"
 DEADLINE_ENV = "QENC_BENCH_DOWNLOAD_DEADLINE"
@@ -134,15 +133,6 @@ class Download:
     remote: tuple[RemoteFile, ...] = ()
     unpack: Callable[[dict[str, Path], Path], None] | None = None
     unavailable: str = ""
-
-
-def cache_dir() -> Path:
-    """``$QENC_BENCH_CACHE``, else ``$XDG_CACHE_HOME/qenc-bench``, else ``~/.cache/qenc-bench``."""
-    explicit = os.environ.get(CACHE_ENV)
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "qenc-bench"
 
 
 def offline() -> bool:

@@ -4,8 +4,8 @@ A circuit is planned once (:mod:`.plan`), and each of its three functions (value
 per-sample gradients; reduced density matrices of a set of wires) is compiled once per batch
 shape, with the features and weights as arguments: training steps, restarts and seeds reuse
 the compiled code. A batch runs in chunks of ``chunk_rows(n)`` rows, so the states of a chunk
-stay in cache and memory stays bounded; the last chunk is padded to a power of two, so a
-circuit sees a handful of shapes (and compiles) at most.
+stay in cache and memory stays bounded; the last chunk is padded to a power of two of at least
+``MIN_PADDED_ROWS`` rows, so a circuit sees a handful of shapes (and compiles) at most.
 
 Gradients use the adjoint method (:mod:`.kernels`): per sample two states in flight, whatever
 the circuit's depth. ``expval_vjp`` computes values, per-sample weight gradients (N, W) and,
@@ -15,17 +15,42 @@ cotangent in NumPy.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from functools import partial
 
 import jax
 import numpy as np
 
-from qenc_bench import Backend, Circuit, ConfigError, Gradients, IncompatibleComponentsError, partial_trace
+from qenc_bench import (
+    Backend,
+    Circuit,
+    ConfigError,
+    Gradients,
+    IncompatibleComponentsError,
+    cache_dir,
+    partial_trace,
+)
 
 from . import kernels
 from .capabilities import CAPABILITIES, DEVICES, MEMORY_BUDGET_BYTES, STATES_PER_SAMPLE, chunk_rows
 from .plan import Plan, plan_circuit
+
+
+def _persistent_cache() -> None:
+    """Keep compiled programs across processes (JAX's persistent compilation cache) under the
+    user cache, ``<cache>/jax``, unless JAX's own cache directory is configured: a repeated run,
+    a sweep's workers and the next seed's process skip the seconds each compile costs. Turned
+    off by ``JAX_ENABLE_COMPILATION_CACHE=false``; an unwritable cache only turns it off."""
+    if jax.config.jax_compilation_cache_dir or os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        return
+    path = cache_dir() / "jax"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return
+    if os.access(path, os.W_OK):
+        jax.config.update("jax_compilation_cache_dir", str(path))
 
 
 def _device(name: str) -> jax.Device:
@@ -45,38 +70,69 @@ def _device(name: str) -> jax.Device:
     return devices[0]
 
 
+#: the fewest rows a compiled call takes (the training minibatch's default): smaller batches
+#: (the last minibatch of an epoch, a metric's few states) are padded up to it, so they share
+#: its program instead of compiling their own (a compile costs 1-12 s, padding microseconds)
+MIN_PADDED_ROWS = 32
+
+
 def _padded_size(rows: int, chunk: int) -> int:
-    """The compiled batch size for ``rows`` (<= chunk) rows: the next power of two."""
-    return min(chunk, 1 << max(0, rows - 1).bit_length())
+    """The compiled batch size for ``rows`` (<= chunk) rows: the next power of two, at least
+    ``MIN_PADDED_ROWS`` and at most the chunk."""
+    return min(chunk, max(MIN_PADDED_ROWS, 1 << max(0, rows - 1).bit_length()))
 
 
 class _Programs:
-    """A circuit's plan and its compiled functions (jit caches one executable per shape)."""
+    """A circuit's plan and its compiled programs (jit caches one executable per shape).
+
+    The per-sample numbers (angles, rotation matrices, phases) are one program, compiled apart
+    from the programs that pass over the state (values, gradients, statevectors), which take
+    them as arguments. In one program XLA fused each sample's trigonometry into the loops over
+    its amplitudes and evaluated it once per amplitude: the readout model's couplings ran 3-8x
+    slower (docs/engines.md)."""
 
     def __init__(self, circuit: Circuit):
         self.plan: Plan = plan_circuit(circuit)
-        plan = self.plan
-        self.expval = jax.jit(partial(_expval, plan))
-        # one program for training and attacks (the feature gradients cost no pass over a
-        # state), one array back: [values | weight gradients | feature gradients] per row
-        self.jacobians = jax.jit(partial(_jacobians, plan))
+        plan, static = self.plan, ("n_features",)
+        self._numbers = jax.jit(partial(kernels.angles_and_numbers, plan))
+        self._expval = jax.jit(partial(_expval, plan), static_argnames=static)
+        # the sweep and the chain rule (per sample, no state) in one program; the feature
+        # gradients cost no pass over a state: attacks and training share it
+        self._gradients = jax.jit(partial(_gradients, plan, n_weights=circuit.n_weights), static_argnames=static)
         # one program for statevectors and every set of wires' reduced states (NumPy's partial trace)
-        self.states = jax.jit(partial(_states, plan))
+        self._states = jax.jit(partial(_states, plan), static_argnames=static)
+
+    def cache_sizes(self) -> dict[str, int]:
+        """Compiled executables per stage (one per batch shape)."""
+        stages = {"numbers": self._numbers, "expval": self._expval, "gradients": self._gradients,
+                  "states": self._states}
+        return {name: stage._cache_size() for name, stage in stages.items()}
+
+    def expval(self, features, weights):
+        """Values (B,)."""
+        return self._expval(*self._numbers(features, weights), n_features=features.shape[1])
+
+    def values_and_gradients(self, features, weights):
+        """Values (B,) and gradients (B, F + W) in ``[features | weights]``."""
+        return self._gradients(*self._numbers(features, weights), n_features=features.shape[1])
+
+    def states(self, features, weights):
+        """Final statevectors (B, 2^n), wire 0 the most significant bit."""
+        return self._states(*self._numbers(features, weights), n_features=features.shape[1])
 
 
-def _expval(plan: Plan, features, weights):
-    state, sizes = kernels.forward(plan, features, weights)
+def _expval(plan: Plan, angles, n, n_features: int):
+    state, sizes = kernels.final_states(plan, angles, n, n_features)
     return kernels.expval_z(state, sizes, plan.readout)
 
 
-def _jacobians(plan: Plan, features, weights):
-    values, jac_w, jac_f = kernels.values_and_jacobians(plan, features, weights)
-    return jax.numpy.concatenate([values[:, None], jac_w, jac_f], axis=1)
+def _gradients(plan: Plan, angles, n, n_features: int, n_weights: int):
+    values, sensitivities = kernels.sweep(plan, angles, n, n_features)
+    return values, kernels.input_gradients(plan, angles, sensitivities, n_features, n_weights)
 
 
-def _states(plan: Plan, features, weights):
-    state, sizes = kernels.forward(plan, features, weights)
-    return kernels.full_statevector(state, sizes)
+def _states(plan: Plan, angles, n, n_features: int):
+    return kernels.full_statevector(*kernels.final_states(plan, angles, n, n_features))
 
 
 class JaxBackend(Backend):
@@ -91,6 +147,7 @@ class JaxBackend(Backend):
 
     def __init__(self, device: str = "cpu"):
         jax.config.update("jax_enable_x64", True)  # complex128 states; float32 would lose 1e-10
+        _persistent_cache()
         self.device_name = device
         self.device = _device(device)
         self._default_device = self.device == jax.devices()[0]
@@ -151,13 +208,14 @@ class JaxBackend(Backend):
         values = np.empty(n)
         jac_w = np.empty((n, circuit.n_weights))
         jac_f = np.empty((n, features.shape[1])) if features_grad else None
-        w = circuit.n_weights
         for rows, block in self._chunks(circuit, features):
-            out = np.asarray(programs.jacobians(block, device_weights))[: rows.stop - rows.start]
-            values[rows] = out[:, 0]
-            jac_w[rows] = out[:, 1 : 1 + w]
+            block_values, gradients = programs.values_and_gradients(block, device_weights)
+            used, f = rows.stop - rows.start, features.shape[1]
+            values[rows] = np.asarray(block_values)[:used]
+            gradients = np.asarray(gradients)[:used]
+            jac_w[rows] = gradients[:, f:]
             if features_grad:
-                jac_f[rows] = out[:, 1 + w :]
+                jac_f[rows] = gradients[:, :f]
 
         def pull_back(cotangent: np.ndarray) -> Gradients:
             cotangent = np.asarray(cotangent, dtype=np.float64)

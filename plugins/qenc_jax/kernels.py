@@ -174,7 +174,7 @@ def _apply_local(sizes, state, step: Local, c, adjoint: bool = False, support=No
     return _flat(_assemble(new, axes, outputs), lead)
 
 
-def _apply_pair(sizes, state, step: Pair, angle, adjoint: bool = False):
+def _apply_pair(sizes, state, step: Pair, phase, adjoint: bool = False):
     lead = state.ndim - 1
     a, b = step.wires
     x = _view(state, sizes, (a, b))  # (..., B, L, 2, M, 2, R)
@@ -183,12 +183,12 @@ def _apply_pair(sizes, state, step: Pair, angle, adjoint: bool = False):
         return _flat(jnp.concatenate([x0, _flip(x1, _axis((a, b), b))], axis=_axis((a, b), a)), lead)
     if step.gate == "CZ":
         return _flat(x * np.array([1.0, 1.0, 1.0, -1.0]).reshape(2, 1, 2, 1), lead)
-    half = _shaped(angle / 2, 5)
+    phase = _shaped(phase, 5)  # exp(-i a/2)
     if adjoint:
-        half = -half
-    if step.gate == "IsingXX":
-        return _flat(jnp.cos(half) * x - 1j * jnp.sin(half) * _xx(x), lead)
-    phase = jnp.exp(-1j * half)  # IsingZZ: exp(-i a/2) where z_a z_b = +1, exp(+i a/2) where -1
+        phase = jnp.conj(phase)
+    if step.gate == "IsingXX":  # cos(a/2) x - i sin(a/2) XX x
+        return _flat(phase.real * x + 1j * phase.imag * _xx(x), lead)
+    # IsingZZ: exp(-i a/2) where z_a z_b = +1, exp(+i a/2) where -1
     return _flat(jnp.where(_ZZ_SAME, phase, jnp.conj(phase)) * x, lead)
 
 
@@ -219,19 +219,20 @@ def _uniform_layout(sizes, step: Uniform):
     return shape, control_axes, target_axis, pattern
 
 
-def _apply_uniform(sizes, state, step: Uniform, theta, adjoint: bool = False):
+def _apply_uniform(sizes, state, step: Uniform, phase, adjoint: bool = False):
     lead = state.ndim - 1
     shape, _, target, pattern = _uniform_layout(sizes, step)
     x = state.reshape(state.shape[:-1] + tuple(shape))
-    half = theta.reshape([theta.shape[0]] + pattern) / 2
+    phase = phase.reshape([phase.shape[0]] + pattern)  # exp(-i theta_p / 2) per control pattern
     t = target - len(shape) - 1  # negative: the same axis with or without leading axes
     if step.axis == "RZ":
-        phase = jnp.exp(1j * half if adjoint else -1j * half)
+        if adjoint:
+            phase = jnp.conj(phase)
         if step.activate:  # |0> stays |0>: a phase per control pattern
             return _flat(phase * x, lead)
         x0, x1 = _split(x, t)
         return _flat(jnp.concatenate([phase * x0, jnp.conj(phase) * x1], axis=t), lead)
-    c, s = jnp.cos(half), jnp.sin(half)
+    c, s = phase.real, -phase.imag
     if step.activate and not adjoint:
         sizes[step.target] = 2
         return _flat(jnp.concatenate([c * x, s * x], axis=t), lead)
@@ -404,32 +405,57 @@ def adjoint_sweep(plan: Plan, t: nb.Tables, n: nb.Numbers, state, sizes, kept=No
     return sensitivities
 
 
-def forward(plan: Plan, features, weights):
-    """The final states of the batch (B, 2^a) and their axis sizes."""
+# -- the stages, each compiled on its own --------------------------------------------------
+
+
+def angles_and_numbers(plan: Plan, features, weights):
+    """Stage 1, per sample and no state: the angle table (B, P) and every step's numbers."""
     t = nb.tables(plan, features.shape[1])
-    n = nb.numbers(t, nb.angle_table(t, features, weights))
-    return simulate(plan, t, n, features.shape[0])
+    angles = nb.angle_table(t, features, weights)
+    return angles, nb.numbers(t, angles)
 
 
-def values_and_jacobians(plan: Plan, features, weights, keep_budget: int = KEEP_BYTES):
-    """Values (B,), per-sample weight gradients (B, W) and feature gradients (B, F) of
-    ``<Z_readout>`` (the feature gradients cost per-sample arithmetic only). The forward
-    pass keeps its intermediate states when they fit ``keep_budget`` bytes (the sweep then
-    moves only the adjoint: 1.2-1.8x faster), else the sweep un-computes them."""
-    batch, n_features = features.shape
-    t = nb.tables(plan, n_features)
-    angles = nb.angle_table(t, features, jnp.broadcast_to(weights, (batch,) + weights.shape))
-    n = nb.numbers(t, angles)
+def final_states(plan: Plan, angles, n: nb.Numbers, n_features: int):
+    """Stage 2 forwards: the final states of the batch (B, 2^a) and their axis sizes."""
+    return simulate(plan, nb.tables(plan, n_features), n, angles.shape[0])
+
+
+def sweep(plan: Plan, angles, n: nb.Numbers, n_features: int, keep_budget: int = KEEP_BYTES):
+    """Stage 2 for gradients: the values (B,) and the adjoint sweep's sensitivities. The
+    forward pass keeps its intermediate states when they fit ``keep_budget`` bytes (the sweep
+    then moves only the adjoint: 1.2-1.8x faster), else the sweep un-computes them."""
+    t, batch = nb.tables(plan, n_features), angles.shape[0]
     if kept_bytes(plan, batch) <= keep_budget:
         kept = simulate(plan, t, n, batch, keep=True)
         state, sizes = kept[0][-1], kept[1][-1]
     else:
         kept = None
         state, sizes = simulate(plan, t, n, batch)
-    values = expval_z(state, sizes, plan.readout)
-    sensitivities = adjoint_sweep(plan, t, n, state, sizes, kept)  # constants of the contraction
+    return expval_z(state, sizes, plan.readout), adjoint_sweep(plan, t, n, state, sizes, kept)
+
+
+def input_gradients(plan: Plan, angles, sensitivities, n_features: int, n_weights: int):
+    """Stage 3, per sample and no state: the gradients (B, F + W) of ``<Z_readout>`` in
+    ``[features | weights]``, from the sweep's sensitivities (held constant) by autodiff of
+    the numbers and one scatter-add."""
+    t = nb.tables(plan, n_features)
     g_angles = jax.grad(lambda a: nb.contract(t, sensitivities, nb.numbers(t, a)))(angles)
-    both = jnp.zeros((batch, n_features + weights.shape[-1]), features.dtype)
-    if len(t.columns):
-        both = both.at[:, t.columns].add(g_angles)
+    both = jnp.zeros((angles.shape[0], n_features + n_weights), angles.dtype)
+    return both.at[:, t.columns].add(g_angles) if len(t.columns) else both
+
+
+def forward(plan: Plan, features, weights):
+    """The final states of the batch (B, 2^a) and their axis sizes (stages 1 and 2 in one)."""
+    angles, n = angles_and_numbers(plan, features, weights)
+    return final_states(plan, angles, n, features.shape[1])
+
+
+def values_and_jacobians(plan: Plan, features, weights, keep_budget: int = KEEP_BYTES):
+    """Values (B,), per-sample weight gradients (B, W) and feature gradients (B, F) of
+    ``<Z_readout>`` (stages 1-3 in one; the feature gradients cost per-sample arithmetic
+    only)."""
+    n_features = features.shape[1]
+    angles, n = angles_and_numbers(plan, features, weights)
+    values, sensitivities = sweep(plan, angles, n, n_features, keep_budget)
+    both = input_gradients(plan, angles, sensitivities, n_features, weights.shape[-1])
     return values, both[:, n_features:], both[:, :n_features]

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -131,20 +132,25 @@ def _matmul(a, b):
 @dataclass
 class Numbers:
     """The numbers of every step: ``one`` (B, S1, 2, 2) and ``two`` (B, S2, 4, 4) local
-    matrices, two-qubit angles and uniform angles by step index."""
+    matrices, two-qubit angles (B,) and uniform angles (B, 2^k) by step index, and for each
+    of those the phase ``exp(-i theta / 2)`` that the state kernels read (the trigonometry
+    happens here, once per sample, never once per amplitude)."""
 
     one: object
     two: object
     pair: dict
     uniform: dict
+    phase: dict
 
     def of(self, t: Tables, k: int):
         if k in t.local:
             group, position = t.local[k]
             return (self.one if group == 1 else self.two)[:, position]
-        if k in self.pair:
-            return self.pair[k]
-        return self.uniform.get(k)
+        return self.phase.get(k)
+
+
+# a pytree, so the numbers pass between compiled programs as arrays
+jax.tree_util.register_dataclass(Numbers, data_fields=["one", "two", "pair", "uniform", "phase"], meta_fields=[])
 
 
 def numbers(t: Tables, angles) -> Numbers:
@@ -169,7 +175,8 @@ def numbers(t: Tables, angles) -> Numbers:
     for k, (patterns, columns, size) in t.uniform.items():
         by_pattern = jnp.zeros((batch, size), angles.dtype).at[:, patterns].add(jnp.take(angles, columns, axis=1))
         uniform[k] = walsh_hadamard(by_pattern)
-    return Numbers(one, two, pair, uniform)
+    phase = {k: jnp.exp(-0.5j * theta) for k, theta in (pair | uniform).items()}
+    return Numbers(one, two, pair, uniform, phase)
 
 
 def contract(t: Tables, sensitivities: list, n: Numbers):
