@@ -36,6 +36,9 @@ from . import kernels
 from .capabilities import CAPABILITIES, DEVICES, MEMORY_BUDGET_BYTES, STATES_PER_SAMPLE, chunk_rows
 from .plan import Plan, plan_circuit
 
+#: compiles at least this long are kept in the persistent cache (when it is ours)
+PERSIST_MIN_COMPILE_SECONDS = 0.1
+
 
 def _persistent_cache() -> None:
     """Keep compiled programs across processes (JAX's persistent compilation cache) under the
@@ -51,6 +54,10 @@ def _persistent_cache() -> None:
         return
     if os.access(path, os.W_OK):
         jax.config.update("jax_compilation_cache_dir", str(path))
+        if "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS" not in os.environ:
+            # JAX keeps only compiles of 1 s or more by default; ATP's candidate circuits and a
+            # metric's programs compile in 0.1-0.6 s each, and many of them add up
+            jax.config.update("jax_persistent_cache_min_compile_time_secs", PERSIST_MIN_COMPILE_SECONDS)
 
 
 def _device(name: str) -> jax.Device:
