@@ -97,7 +97,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as scratch:
         backends = {"before": backend_at(args.before, Path(scratch))(), "after": JaxBackend()}
-        print(f"load average {os.getloadavg()}; pinned to {sorted(os.sched_getaffinity(0))}")
+        print(f"load average {os.getloadavg()[0]:.2f} before; pinned to core(s) {sorted(os.sched_getaffinity(0))}")
         print("| circuit | qubits | measure | before | after | speed-up |")
         print("|---|---|---|---:|---:|---:|")
         for name, model, encoder, width in CASES:
@@ -107,7 +107,7 @@ def main() -> None:
                                                   len(features)) for label, backend in backends.items()}
                 print(f"| {name} | {circuit.n_qubits} | {measure} | {best['before']:.3g} | {best['after']:.3g} "
                       f"| {best['before'] / best['after']:.2f}x |", flush=True)
-        print(f"load average {os.getloadavg()}")
+        print(f"load average {os.getloadavg()[0]:.2f} after")
 
 
 if __name__ == "__main__":
