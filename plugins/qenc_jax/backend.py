@@ -1,8 +1,10 @@
 """The ``jax`` backend: batched statevectors compiled by XLA, one program per circuit structure.
 
 A circuit is planned once (:mod:`.plan`), and each of its three functions (values; values and
-per-sample gradients; reduced density matrices of a set of wires) is compiled once per batch
-shape, with the features and weights as arguments: training steps, restarts and seeds reuse
+per-sample gradients; statevectors, for reduced density matrices) is compiled once per batch
+shape, with the features and weights as arguments (and, for plans with two-qubit or uniformly
+controlled rotations, a fourth that computes the per-sample numbers apart, see
+:class:`_Programs`): training steps, restarts and seeds reuse
 the compiled code. A batch runs in chunks of ``chunk_rows(n)`` rows, so the states of a chunk
 stay in cache and memory stays bounded; the last chunk is padded to a power of two of at least
 ``MIN_PADDED_ROWS`` rows, so a circuit sees a handful of shapes (and compiles) at most.
@@ -34,7 +36,7 @@ from qenc_bench import (
 
 from . import kernels
 from .capabilities import CAPABILITIES, DEVICES, MEMORY_BUDGET_BYTES, STATES_PER_SAMPLE, chunk_rows
-from .plan import Plan, plan_circuit
+from .plan import Pair, Plan, Uniform, plan_circuit
 
 #: compiles at least this long are kept in the persistent cache (when it is ours)
 PERSIST_MIN_COMPILE_SECONDS = 0.1
@@ -89,43 +91,68 @@ def _padded_size(rows: int, chunk: int) -> int:
     return min(chunk, max(MIN_PADDED_ROWS, 1 << max(0, rows - 1).bit_length()))
 
 
+def numbers_apart(plan: Plan) -> bool:
+    """Whether the plan's numbers are compiled apart from its state passes: when it has
+    two-qubit or uniformly controlled rotations, whose phases XLA otherwise evaluates once per
+    amplitude. A plan of single-qubit matrices and permutations keeps one program per task
+    (a separate call would cost 0.1 ms per chunk, 5-17% of a small circuit's gradient)."""
+    return any(isinstance(s, Uniform) or isinstance(s, Pair) and s.param is not None for s in plan.steps)
+
+
 class _Programs:
     """A circuit's plan and its compiled programs (jit caches one executable per shape).
 
-    The per-sample numbers (angles, rotation matrices, phases) are one program, compiled apart
-    from the programs that pass over the state (values, gradients, statevectors), which take
-    them as arguments. In one program XLA fused each sample's trigonometry into the loops over
-    its amplitudes and evaluated it once per amplitude: the readout model's couplings ran 3-8x
-    slower (docs/engines.md)."""
+    Values, gradients and statevectors are a program each. Where :func:`numbers_apart` says
+    so, the per-sample numbers (angles, rotation matrices, phases) are one more program,
+    compiled apart, whose output the others take as arguments: in one program XLA fused each
+    sample's trigonometry into the loops over its amplitudes and evaluated it once per
+    amplitude, and the readout model's couplings ran 4-7x slower (docs/engines.md)."""
 
     def __init__(self, circuit: Circuit):
         self.plan: Plan = plan_circuit(circuit)
         plan, static = self.plan, ("n_features",)
-        self._numbers = jax.jit(partial(kernels.angles_and_numbers, plan))
-        self._expval = jax.jit(partial(_expval, plan), static_argnames=static)
-        # the sweep and the chain rule (per sample, no state) in one program; the feature
-        # gradients cost no pass over a state: attacks and training share it
-        self._gradients = jax.jit(partial(_gradients, plan, n_weights=circuit.n_weights), static_argnames=static)
-        # one program for statevectors and every set of wires' reduced states (NumPy's partial trace)
-        self._states = jax.jit(partial(_states, plan), static_argnames=static)
+        programs = {
+            "expval": partial(_expval, plan),
+            # the sweep and the chain rule (per sample, no state) in one program; the feature
+            # gradients cost no pass over a state: attacks and training share it
+            "gradients": partial(_gradients, plan, n_weights=circuit.n_weights),
+            # statevectors serve every set of wires' reduced states (NumPy's partial trace)
+            "states": partial(_states, plan),
+        }
+        if numbers_apart(plan):
+            self._numbers = jax.jit(partial(kernels.angles_and_numbers, plan))
+        else:
+            self._numbers = None
+            programs = {name: partial(_with_numbers, plan, program) for name, program in programs.items()}
+        self._programs = {name: jax.jit(program, static_argnames=static) for name, program in programs.items()}
 
     def cache_sizes(self) -> dict[str, int]:
-        """Compiled executables per stage (one per batch shape)."""
-        stages = {"numbers": self._numbers, "expval": self._expval, "gradients": self._gradients,
-                  "states": self._states}
-        return {name: stage._cache_size() for name, stage in stages.items()}
+        """Compiled executables per program (one per batch shape; no ``numbers`` entry when
+        the numbers are computed inside the other programs)."""
+        sizes = {name: program._cache_size() for name, program in self._programs.items()}
+        return sizes if self._numbers is None else {"numbers": self._numbers._cache_size(), **sizes}
+
+    def _run(self, name: str, features, weights):
+        program, n_features = self._programs[name], features.shape[1]
+        if self._numbers is None:
+            return program(features, weights, n_features=n_features)
+        return program(*self._numbers(features, weights), n_features=n_features)
 
     def expval(self, features, weights):
         """Values (B,)."""
-        return self._expval(*self._numbers(features, weights), n_features=features.shape[1])
+        return self._run("expval", features, weights)
 
     def values_and_gradients(self, features, weights):
         """Values (B,) and gradients (B, F + W) in ``[features | weights]``."""
-        return self._gradients(*self._numbers(features, weights), n_features=features.shape[1])
+        return self._run("gradients", features, weights)
 
     def states(self, features, weights):
         """Final statevectors (B, 2^n), wire 0 the most significant bit."""
-        return self._states(*self._numbers(features, weights), n_features=features.shape[1])
+        return self._run("states", features, weights)
+
+
+def _with_numbers(plan: Plan, program, features, weights, n_features: int):
+    return program(*kernels.angles_and_numbers(plan, features, weights), n_features=n_features)
 
 
 def _expval(plan: Plan, angles, n, n_features: int):
