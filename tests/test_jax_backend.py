@@ -418,6 +418,7 @@ _CACHED_RUN = (
     "backend = load_registry().get('backend', 'jax').factory()\n"
     "values = backend.expval(circuit, enc.transform(x), np.linspace(-1, 1, circuit.n_weights))\n"
     "print(jax.config.jax_compilation_cache_dir, jax.config.jax_persistent_cache_min_compile_time_secs,\n"
+    "      jax.config.jax_compilation_cache_max_size,\n"
     "      ' '.join(f'{v:.15f}' for v in values))\n"
 )
 
@@ -431,7 +432,7 @@ def test_compiled_programs_persist_in_the_user_cache_across_processes(tmp_path, 
     monkeypatch.setenv("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")  # this tiny circuit's compiles too
     first = _run(_CACHED_RUN)
     entries = sorted(p.name for p in (tmp_path / "cache" / "jax").iterdir())
-    assert first.split()[:2] == [str(tmp_path / "cache" / "jax"), "0.0"]
+    assert first.split()[:3] == [str(tmp_path / "cache" / "jax"), "0.0", str(2**30)]
     assert any(name.startswith("jit_angles_and_numbers") for name in entries)
     assert any(name.startswith("jit__expval") for name in entries)
     assert _run(_CACHED_RUN) == first
@@ -439,4 +440,20 @@ def test_compiled_programs_persist_in_the_user_cache_across_processes(tmp_path, 
     monkeypatch.delenv("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS")
     assert _run(_CACHED_RUN).split()[1] == "0.1"  # the sub-second compiles of many small circuits are kept
     monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", str(tmp_path / "own"))
-    assert _run(_CACHED_RUN).split()[:2] == [str(tmp_path / "own"), "1.0"]  # JAX's own cache, JAX's defaults
+    assert _run(_CACHED_RUN).split()[:3] == [str(tmp_path / "own"), "1.0", "-1"]  # JAX's own cache, JAX's defaults
+
+
+def test_processes_share_the_compile_cache(tmp_path, monkeypatch):
+    """Two processes compiling the same programs into one empty cache at the same time (a
+    sweep's workers) both finish, with the same values and no cache warning: reads and writes
+    are locked."""
+    monkeypatch.setenv("QENC_BENCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR", raising=False)
+    monkeypatch.setenv("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    runs = [subprocess.Popen([sys.executable, "-c", _CACHED_RUN], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], [err for _, err in outputs]
+    assert outputs[0][0].splitlines()[-1] == outputs[1][0].splitlines()[-1]
+    assert not any("compilation cache" in err for _, err in outputs), [err for _, err in outputs]
+    assert (tmp_path / "cache" / "jax" / ".lockfile").exists()

@@ -17,6 +17,7 @@ cotangent in NumPy.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Sequence
 from functools import partial
@@ -40,13 +41,17 @@ from .plan import Pair, Plan, Uniform, plan_circuit
 
 #: compiles at least this long are kept in the persistent cache (when it is ours)
 PERSIST_MIN_COMPILE_SECONDS = 0.1
+#: the persistent cache's size bound (when it is ours): least recently used programs go first
+PERSIST_MAX_BYTES = 2**30
 
 
 def _persistent_cache() -> None:
     """Keep compiled programs across processes (JAX's persistent compilation cache) under the
     user cache, ``<cache>/jax``, unless JAX's own cache directory is configured: a repeated run,
-    a sweep's workers and the next seed's process skip the seconds each compile costs. Turned
-    off by ``JAX_ENABLE_COMPILATION_CACHE=false``; an unwritable cache only turns it off."""
+    a sweep's workers and the next seed's process skip the seconds each compile costs. It keeps
+    compiles of ``PERSIST_MIN_COMPILE_SECONDS`` or more, at most ``PERSIST_MAX_BYTES`` (file
+    locked, so processes share it). Turned off by ``JAX_ENABLE_COMPILATION_CACHE=false``; an
+    unwritable cache only turns it off."""
     if jax.config.jax_compilation_cache_dir or os.environ.get("JAX_COMPILATION_CACHE_DIR"):
         return
     path = cache_dir() / "jax"
@@ -60,6 +65,11 @@ def _persistent_cache() -> None:
             # JAX keeps only compiles of 1 s or more by default; ATP's candidate circuits and a
             # metric's programs compile in 0.1-0.6 s each, and many of them add up
             jax.config.update("jax_persistent_cache_min_compile_time_secs", PERSIST_MIN_COMPILE_SECONDS)
+        if "JAX_COMPILATION_CACHE_MAX_SIZE" not in os.environ and importlib.util.find_spec("filelock"):
+            # a bound turns on JAX's eviction, which takes a file lock around every read and
+            # write: a sweep's worker processes share the cache without reading a half-written
+            # program (without a bound, JAX writes unlocked and the cache grows forever)
+            jax.config.update("jax_compilation_cache_max_size", PERSIST_MAX_BYTES)
 
 
 def _device(name: str) -> jax.Device:
