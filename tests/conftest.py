@@ -175,6 +175,22 @@ def _no_network_and_a_private_cache(monkeypatch, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def pennylane():
+    """The ``pennylane`` backend (default.qubit), one per test module."""
+    from qenc_pennylane.backend import PennyLaneBackend
+
+    return PennyLaneBackend()
+
+
+@pytest.fixture(scope="module")
+def aer():
+    """The ``aer`` backend, one per test module."""
+    from qenc_aer.backend import AerBackend
+
+    return AerBackend()
+
+
+@pytest.fixture(scope="module")
 def pip_install_target():
     """``install(source, target, dist_glob)``: pip-install a package (no dependencies) into a
     folder of its own, so the example plugins never touch the shared environment."""

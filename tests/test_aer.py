@@ -16,7 +16,6 @@ from qenc_bench import Circuit, Op
 from qenc_bench.errors import ConfigError, IncompatibleComponentsError
 from qenc_bench.model import ReadoutModel
 from qenc_bench.plugins import Registry
-from qenc_pennylane.backend import PennyLaneBackend
 
 TOL = 1e-8
 
@@ -65,16 +64,6 @@ def batch(circuit: Circuit, n_samples: int = 6, seed: int = 0):
     features = rng.uniform(0.0, np.pi, size=(n_samples, circuit.n_features))
     weights = rng.uniform(-np.pi, np.pi, size=circuit.n_weights)
     return features, weights
-
-
-@pytest.fixture(scope="module")
-def aer() -> AerBackend:
-    return AerBackend()
-
-
-@pytest.fixture(scope="module")
-def pennylane() -> PennyLaneBackend:
-    return PennyLaneBackend()
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from qenc_bench.errors import IncompatibleComponentsError
 from qenc_bench.model import READOUT_FAMILY, ReadoutModel
 from qenc_encoders import AngleEncoder
 from qenc_exact import ExactReadoutBackend
-from qenc_pennylane.backend import PennyLaneBackend
 
 N_SAMPLES = 5
 TOL = 1e-10
@@ -27,11 +26,6 @@ SINGLE = ("RX", "RY", "RZ", "H", "X")
 @pytest.fixture(scope="module")
 def exact() -> ExactReadoutBackend:
     return ExactReadoutBackend()
-
-
-@pytest.fixture(scope="module")
-def pennylane() -> PennyLaneBackend:
-    return PennyLaneBackend()
 
 
 # --- random circuits of the readout family ------------------------------------------------

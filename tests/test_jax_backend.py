@@ -16,7 +16,6 @@ import pytest
 pytest.importorskip("jax", reason="the jax backend needs the [jax] extra")
 
 import qenc_jax  # noqa: E402
-from qenc_aer.backend import AerBackend  # noqa: E402
 from qenc_bench import Circuit, ConfigError, IncompatibleComponentsError, Op, Split, TrainConfig  # noqa: E402
 from qenc_bench.model import ReadoutModel  # noqa: E402
 from qenc_bench.plugins import Registry  # noqa: E402
@@ -30,7 +29,6 @@ from qenc_jax.backend import JaxBackend, _padded_size, numbers_apart  # noqa: E4
 from qenc_jax.capabilities import MAX_QUBITS, chunk_rows  # noqa: E402
 from qenc_jax.plan import Permute, Uniform, plan_circuit  # noqa: E402
 from qenc_models import HardwareEfficientModel, ReuploadingModel  # noqa: E402
-from qenc_pennylane.backend import PennyLaneBackend  # noqa: E402
 
 TOL = 1e-10
 N_SAMPLES = 6
@@ -82,16 +80,6 @@ for _n in (3, 5):
 @pytest.fixture(scope="module")
 def jax_backend() -> JaxBackend:
     return JaxBackend()
-
-
-@pytest.fixture(scope="module")
-def pennylane() -> PennyLaneBackend:
-    return PennyLaneBackend()
-
-
-@pytest.fixture(scope="module")
-def aer() -> AerBackend:
-    return AerBackend()
 
 
 def gradients_of(backend, circuit, features, weights, cotangent):

@@ -8,7 +8,6 @@ import pytest
 
 from qenc_bench import Circuit, Op
 from qenc_bench.metrics import accuracy, binary_entropy, hinge_loss, von_neumann_entropy
-from qenc_pennylane.backend import PennyLaneBackend
 
 # --- von Neumann entropy ------------------------------------------------------------------
 
@@ -118,11 +117,6 @@ def test_hinge_loss_on_hand_made_outputs():
 
 
 # --- the PennyLane backend on states of known entanglement --------------------------------
-
-
-@pytest.fixture(scope="module")
-def pennylane() -> PennyLaneBackend:
-    return PennyLaneBackend()
 
 
 def _bell_circuit() -> Circuit:

@@ -8,7 +8,6 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from qenc_aer.backend import AerBackend
 from qenc_bench import Circuit, Op
 from qenc_bench.errors import ConfigError, IncompatibleComponentsError
 from qenc_bench.model import ReadoutModel
@@ -35,11 +34,6 @@ def batch(circuit: Circuit, n_samples: int = 12, seed: int = 0):
     features = rng.uniform(0.0, np.pi, size=(n_samples, circuit.n_features))
     weights = rng.uniform(-np.pi, np.pi, size=circuit.n_weights)
     return features, weights
-
-
-@pytest.fixture(scope="module")
-def aer() -> AerBackend:
-    return AerBackend()
 
 
 @pytest.mark.parametrize("p", [0.03, 0.1])
