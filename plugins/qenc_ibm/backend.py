@@ -33,7 +33,7 @@ from qenc_bench import Backend, Circuit, CostEstimate, Depolarizing, Incompatibl
 from .account import Connection, connect, device_from_service, given_service, instance_plan
 from .capabilities import CAPABILITIES
 from .circuits import DeviceCircuit, prepare
-from .cost import duration_text, estimate, plural
+from .cost import estimate
 from .errors import IBMServiceError
 from .fake import choose_method, fake_device, noise_model_on, run_compact
 from .jobs import SESSION_REFUSED, JobNotFinishedError, opening_error, submission_error, wait_for_result, with_retries
@@ -176,11 +176,11 @@ class IBMBackend(Backend):
                 "max_execution_time": s.execution_limit or "3 x the job's estimate", "account": self.account,
                 "dry_run": s.dry_run, "runtime": _runtime_version()}
         if s.dry_run:
-            out["summary"] = (f"DRY RUN on {self.device_name}: {plural(self.jobs, 'job')} previewed, none submitted (about "
-                              f"{duration_text(self._dry_seconds)} of device time); values are noiseless")
+            out["summary"] = (f"DRY RUN on {self.device_name}: {CostEstimate.count(self.jobs, 'job')} previewed, none submitted (about "
+                              f"{CostEstimate.duration(self._dry_seconds)} of device time); values are noiseless")
         else:
             out["summary"] = (f"{self.device_name}, {self.shots} shots, resilience_level {s.resilience}, "
-                              f"{plural(len(self.job_ids), 'job')} ({s.mode})")
+                              f"{CostEstimate.count(len(self.job_ids), 'job')} ({s.mode})")
         return out
 
     def check(self, circuit: Circuit) -> None:
@@ -282,7 +282,7 @@ class IBMBackend(Backend):
         cost = self._job_cost(dc, len(binding))
         self._dry_seconds += cost.seconds or 0.0
         logger.info("dry run: a job of %d circuits x %d shots on %s would take about %s; not submitted",
-                    len(binding), self.shots, self.device_name, duration_text(cost.seconds or 0.0))
+                    len(binding), self.shots, self.device_name, CostEstimate.duration(cost.seconds or 0.0))
         self._journal(DRY_RUN, device=self.device_name, circuits=len(binding), shots=cost.shots,
                       estimated_seconds=cost.seconds, circuit=dc.describe(), tags=self._tags)
         return run_compact(dc.compact(measured=False), binding, method="statevector")
@@ -303,7 +303,7 @@ class IBMBackend(Backend):
         job_id = str(job.job_id())
         self.job_ids.append(job_id)
         logger.info("IBM Quantum job %s submitted to %s: %d circuits x %d shots, about %s, max_execution_time %d s",
-                    job_id, self.device_name, n, self.shots, duration_text(cost.seconds or 0.0), limit)
+                    job_id, self.device_name, n, self.shots, CostEstimate.duration(cost.seconds or 0.0), limit)
         self._journal(SUBMITTED, job_id=job_id, device=self.device_name, circuits=n, shots=cost.shots,
                       shots_per_circuit=self.shots, estimated_seconds=cost.seconds, max_execution_time=limit,
                       resilience_level=s.resilience, mode=s.mode, estimator=ESTIMATOR_NAMES[kind],

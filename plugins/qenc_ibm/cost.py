@@ -81,21 +81,17 @@ def estimate(settings: IBMSettings, device: Any, workload: Workload, *, circuit_
     per_shot, how = shot_seconds(device, circuit_seconds, workload.max_qubits)
     seconds = shots * per_shot + workload.calls * JOB_OVERHEAD_SECONDS
     purposes = ", ".join(f"{purpose} {calls}" for purpose, calls in sorted(workload.purposes.items()))
-    detail = (f"{settings.device}, {settings.mode} mode: {plural(workload.circuits, 'circuit')} x {shots_each} shots "
-              f"in {plural(workload.calls, 'job')}{f' ({purposes})' if purposes else ''}; {how} + "
+    detail = (f"{settings.device}, {settings.mode} mode: {CostEstimate.count(workload.circuits, 'circuit')} x {shots_each} shots "
+              f"in {CostEstimate.count(workload.calls, 'job')}{f' ({purposes})' if purposes else ''}; {how} + "
               f"{JOB_OVERHEAD_SECONDS:g} s per job; {mitigation_phrase(settings)}")
     if remaining is not None:
-        detail += f"; the instance has {duration_text(remaining)} left"
+        detail += f"; the instance has {CostEstimate.duration(remaining)} left"
     return CostEstimate(jobs=workload.calls, circuits=workload.circuits, shots=shots, seconds=seconds, detail=detail)
-
-
-plural = CostEstimate.count
-duration_text = CostEstimate.duration
 
 
 def format_estimate(cost: CostEstimate, *, detail: bool = True) -> str:
     """One line for a user about to submit: ``6 jobs, 1,200 circuits, 4,800,000 shots, about
     22 min of device time (...)``."""
-    time = "unknown device time" if cost.seconds is None else f"about {duration_text(cost.seconds)} of device time"
-    line = f"{plural(cost.jobs, 'job')}, {plural(cost.circuits, 'circuit')}, {plural(cost.shots, 'shot')}, {time}"
+    time = "unknown device time" if cost.seconds is None else f"about {CostEstimate.duration(cost.seconds)} of device time"
+    line = f"{CostEstimate.count(cost.jobs, 'job')}, {CostEstimate.count(cost.circuits, 'circuit')}, {CostEstimate.count(cost.shots, 'shot')}, {time}"
     return f"{line} ({cost.detail})" if detail and cost.detail else line
