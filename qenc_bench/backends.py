@@ -20,7 +20,9 @@ from .specs import Capabilities
 @dataclass(frozen=True)
 class Gradients:
     """A vector-Jacobian product: ``sum_i cotangent_i * d f_i / d weights`` (W,) and, when
-    asked for, ``cotangent_i * d f_i / d features_i`` (N, F)."""
+    asked for, ``cotangent_i * d f_i / d features_i`` (N, F). With one weight vector per row
+    (``weights`` (N, W), backends with ``capabilities.row_weights``) the weight part is per
+    row too: ``cotangent_i * d f_i / d weights_i`` (N, W)."""
 
     weights: np.ndarray
     features: np.ndarray | None = None

@@ -76,6 +76,10 @@ class Capabilities:
     :param remote_jobs: runs jobs on a remote service (hardware): the harness hands its factory
         a ``job_journal`` path where it logs every job id as it is submitted, asks it for a cost
         :meth:`~qenc_bench.Backend.estimate` before any work and closes it when the run ends.
+    :param row_weights: ``expval`` and ``expval_vjp`` also take one weight vector per row,
+        ``weights`` (N, W), in one batched call; the VJP then gives per-row weight gradients
+        (N, W). Training many models at once (:func:`~qenc_bench.train_jointly`, ATP's
+        ``joint`` search) puts all their rows into one call.
     """
 
     gradients: bool = False
@@ -86,6 +90,7 @@ class Capabilities:
     max_qubits: int = 24
     states: bool = False
     remote_jobs: bool = False
+    row_weights: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

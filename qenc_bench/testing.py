@@ -350,7 +350,30 @@ def check_backend(spec: BackendSpec, **options: Any) -> Backend:
                 error = float(np.max(np.abs(np.asarray(grads.features) - numeric_f)))
                 _require(error <= 1e-6, label,
                          f"feature gradient differs from central finite differences by {error:.3g}")
+    if caps.row_weights and shots is None:
+        _check_row_weights(backend, label, circuit, features, rng)
     return backend
+
+
+def _check_row_weights(backend: Backend, label: str, circuit, features: np.ndarray, rng) -> None:
+    """Per-row weights (N, W) give each row what its own weight vector gives it alone."""
+    rows = rng.uniform(-np.pi, np.pi, size=(len(features), circuit.n_weights))
+    with _step(label, "expval with per-row weights"):
+        values = np.asarray(backend.expval(circuit, features, rows))
+    alone = np.array([backend.expval(circuit, features[i:i + 1], rows[i])[0] for i in range(len(features))])
+    error = float(np.max(np.abs(values - alone)))
+    _require(error <= 1e-8, label, f"expval with per-row weights differs from one row at a time by {error:.3g} "
+                                   f"(the capabilities declare row_weights)")
+    if backend.capabilities.gradients:
+        cotangent = rng.normal(size=len(features))
+        with _step(label, "expval_vjp with per-row weights"):
+            g_w = np.asarray(backend.expval_vjp(circuit, features, rows)[1](cotangent).weights)
+        _require(g_w.shape == rows.shape, label,
+                 f"per-row weight gradients have shape {g_w.shape}, expected {rows.shape}")
+        alone_g = np.stack([backend.expval_vjp(circuit, features[i:i + 1], rows[i])[1](cotangent[i:i + 1]).weights
+                            for i in range(len(features))])
+        error = float(np.max(np.abs(g_w - alone_g)))
+        _require(error <= 1e-8, label, f"per-row weight gradients differ from one row at a time by {error:.3g}")
 
 
 # -- attacks ------------------------------------------------------------------------------

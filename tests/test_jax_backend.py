@@ -313,10 +313,38 @@ def test_the_declared_capabilities_hold_and_the_contract_passes(pm, register_plu
     assert spec.requires == ("jax",) and spec.auto.priority == 20 and spec.installed()
     caps = spec.capabilities
     assert (caps.gradients, caps.input_gradients, caps.entropy, caps.states) == (True,) * 4
-    assert not caps.noise and not caps.shots and caps.max_qubits == MAX_QUBITS
+    assert not caps.noise and not caps.shots and caps.max_qubits == MAX_QUBITS and caps.row_weights
     backend = check_backend(spec)
     with pytest.raises(IncompatibleComponentsError, match="does not simulate noise"):
         backend.check_noise(CASES["hea-angle"][0])
+
+
+@pytest.mark.parametrize("name", ["hea-angle", "readout-iqp"])
+def test_per_row_weights_give_each_row_its_own_model_in_padded_chunks(name, jax_backend):
+    """Weights (N, W), one vector per row, across several chunks and a padded last one: each
+    row's value and weight gradient are those of its weights alone; statevectors too."""
+    circuit, features, _ = CASES[name]
+    rng = np.random.default_rng(3)
+    n = 2 * chunk_rows(circuit.n_qubits) + 5
+    rows = features[rng.integers(len(features), size=n)]
+    weights = rng.uniform(-np.pi, np.pi, (n, circuit.n_weights))
+    cotangent = rng.normal(size=n)
+    values, vjp = jax_backend.expval_vjp(circuit, rows, weights, features_grad=True)
+    grads = vjp(cotangent)
+    pick = rng.choice(n, 6, replace=False)
+    for i in pick:
+        alone, alone_vjp = jax_backend.expval_vjp(circuit, rows[i:i + 1], weights[i], features_grad=True)
+        alone_grads = alone_vjp(cotangent[i:i + 1])
+        np.testing.assert_allclose(values[i], alone[0], rtol=0, atol=1e-13)
+        np.testing.assert_allclose(grads.weights[i], alone_grads.weights, rtol=0, atol=1e-13)
+        np.testing.assert_allclose(grads.features[i], alone_grads.features[0], rtol=0, atol=1e-13)
+    np.testing.assert_allclose(jax_backend.expval(circuit, rows, weights), values, rtol=0, atol=1e-13)
+    states = jax_backend.statevector(circuit, rows[pick], weights[pick])
+    for state, i in zip(states, pick, strict=True):
+        np.testing.assert_allclose(state, jax_backend.statevector(circuit, rows[i:i + 1], weights[i])[0],
+                                   rtol=0, atol=1e-13)
+    with pytest.raises(ConfigError, match=r"weights must be \(\d+,\) or one row per sample"):
+        jax_backend.expval(circuit, rows, weights[:-1])
 
 
 def test_a_circuit_beyond_the_memory_bound_is_refused_in_one_line(jax_backend):
@@ -445,3 +473,26 @@ def test_processes_share_the_compile_cache(tmp_path, monkeypatch):
     assert outputs[0][0].splitlines()[-1] == outputs[1][0].splitlines()[-1]
     assert not any("compilation cache" in err for _, err in outputs), [err for _, err in outputs]
     assert (tmp_path / "cache" / "jax" / ".lockfile").exists()
+
+
+def test_entries_of_an_unbounded_cache_do_not_break_later_writes(tmp_path, monkeypatch):
+    """A cache filled without a size bound (an earlier version, or JAX_COMPILATION_CACHE_MAX_SIZE=-1)
+    has no access-time files; JAX's eviction reads one per entry, so every later write failed
+    with a warning. The backend gives them one, and new programs are written again."""
+    monkeypatch.setenv("QENC_BENCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR", raising=False)
+    monkeypatch.setenv("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    monkeypatch.setenv("JAX_COMPILATION_CACHE_MAX_SIZE", "-1")  # unbounded: entries without access times
+    _run(_CACHED_RUN)
+    cache = tmp_path / "cache" / "jax"
+    old = sorted(cache.glob("*-cache"))
+    assert len(old) > 1 and not list(cache.glob("*-atime"))
+    for entry in old[1:]:
+        entry.unlink()  # one stale entry stays; the next run compiles the others again and writes them
+    monkeypatch.delenv("JAX_COMPILATION_CACHE_MAX_SIZE")
+    run = subprocess.run([sys.executable, "-c", _CACHED_RUN], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "compilation cache" not in run.stderr, run.stderr
+    assert len(list(cache.glob("*-cache"))) == len(old)
+    assert {p.name[: -len("-atime")] for p in cache.glob("*-atime")} == {
+        p.name[: -len("-cache")] for p in cache.glob("*-cache")}

@@ -70,6 +70,22 @@ def _persistent_cache() -> None:
             # write: a sweep's worker processes share the cache without reading a half-written
             # program (without a bound, JAX writes unlocked and the cache grows forever)
             jax.config.update("jax_compilation_cache_max_size", PERSIST_MAX_BYTES)
+        if jax.config.jax_compilation_cache_max_size != -1:
+            _repair_access_times(path)
+
+
+def _repair_access_times(path) -> None:
+    """Give every entry of a bounded cache the access-time file JAX's eviction reads. Entries
+    written without a bound (by an earlier version, or with ``JAX_COMPILATION_CACHE_MAX_SIZE=-1``)
+    have none, and then every later write failed with a warning and was lost. They get the
+    oldest time, so they are the first to go."""
+    for entry in path.glob("*-cache"):
+        atime = entry.with_name(entry.name[: -len("-cache")] + "-atime")
+        if not atime.exists():
+            try:
+                atime.write_bytes((0).to_bytes(8, "little"))
+            except OSError:
+                return
 
 
 def _device(name: str) -> jax.Device:
@@ -99,6 +115,13 @@ def _padded_size(rows: int, chunk: int) -> int:
     """The compiled batch size for ``rows`` (<= chunk) rows: the next power of two, at least
     ``MIN_PADDED_ROWS`` and at most the chunk."""
     return min(chunk, max(MIN_PADDED_ROWS, 1 << max(0, rows - 1).bit_length()))
+
+
+def _pad(block: np.ndarray, size: int) -> np.ndarray:
+    """``block`` with zero rows appended up to ``size`` rows."""
+    if size == len(block):
+        return block
+    return np.concatenate([block, np.zeros((size - len(block),) + block.shape[1:])])
 
 
 def numbers_apart(plan: Plan) -> bool:
@@ -216,44 +239,56 @@ class JaxBackend(Backend):
             self._programs[circuit] = _Programs(circuit)
         return self._programs[circuit]
 
-    def _chunks(self, circuit: Circuit, features: np.ndarray):
-        """(rows, padded features on the device) per chunk of the batch."""
+    def _chunks(self, circuit: Circuit, features: np.ndarray, weights: np.ndarray):
+        """(rows, padded features, weights) on the device per chunk of the batch; per-row
+        weights (N, W) are cut and padded with the features, a shared vector (W,) is placed once."""
         chunk = chunk_rows(circuit.n_qubits)
+        per_row = weights.ndim == 2
+        shared = None if per_row else self._put(weights)
         for start in range(0, len(features), chunk):
-            block = features[start : start + chunk]
+            rows = slice(start, min(start + chunk, len(features)))
+            block = features[rows]
             size = _padded_size(len(block), chunk)
-            if size > len(block):
-                block = np.concatenate([block, np.zeros((size - len(block), block.shape[1]))])
-            yield slice(start, start + min(chunk, len(features) - start)), self._put(block)
+            if per_row:
+                yield rows, self._put(_pad(block, size)), self._put(_pad(weights[rows], size))
+            else:
+                yield rows, self._put(_pad(block, size)), shared
 
     def _put(self, array: np.ndarray):
         """On the default device, NumPy arrays go to the compiled call as they are (one copy
         fewer per call); elsewhere they are placed on the device first."""
         return array if self._default_device else jax.device_put(array, self.device)
 
-    def _inputs(self, features, weights):
+    def _inputs(self, circuit: Circuit, features, weights):
         features = np.asarray(features, dtype=np.float64)
         if features.ndim != 2:
             raise ConfigError(f"backend 'jax': features must be (N, F), got shape {features.shape}")
-        return features, self._put(np.asarray(weights, dtype=np.float64))
+        weights = np.asarray(weights, dtype=np.float64)
+        if weights.shape not in ((circuit.n_weights,), (len(features), circuit.n_weights)):
+            raise ConfigError(f"backend 'jax': weights must be ({circuit.n_weights},) or one row per sample "
+                              f"({len(features)}, {circuit.n_weights}), got shape {weights.shape}")
+        return features, weights
 
     def expval(self, circuit: Circuit, features: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """``<Z_readout>`` (N,); ``weights`` (W,), or (N, W): one weight vector per row."""
         programs = self._program(circuit)
-        features, weights = self._inputs(features, weights)
+        features, weights = self._inputs(circuit, features, weights)
         out = np.empty(len(features))
-        for rows, block in self._chunks(circuit, features):
-            out[rows] = np.asarray(programs.expval(block, weights))[: rows.stop - rows.start]
+        for rows, block, block_weights in self._chunks(circuit, features, weights):
+            out[rows] = np.asarray(programs.expval(block, block_weights))[: rows.stop - rows.start]
         return out
 
     def expval_vjp(self, circuit, features, weights, *, features_grad: bool = False):
+        """Values (N,) and their pull-back; with per-row ``weights`` (N, W) the pull-back's
+        weight gradients are per row, (N, W)."""
         programs = self._program(circuit)
-        features, device_weights = self._inputs(features, weights)
-        n = len(features)
+        features, weights = self._inputs(circuit, features, weights)
+        n, per_row = len(features), weights.ndim == 2
         values = np.empty(n)
         jac_w = np.empty((n, circuit.n_weights))
         jac_f = np.empty((n, features.shape[1])) if features_grad else None
-        for rows, block in self._chunks(circuit, features):
-            block_values, gradients = programs.values_and_gradients(block, device_weights)
+        for rows, block, block_weights in self._chunks(circuit, features, weights):
+            block_values, gradients = programs.values_and_gradients(block, block_weights)
             used, f = rows.stop - rows.start, features.shape[1]
             values[rows] = np.asarray(block_values)[:used]
             gradients = np.asarray(gradients)[:used]
@@ -264,7 +299,7 @@ class JaxBackend(Backend):
         def pull_back(cotangent: np.ndarray) -> Gradients:
             cotangent = np.asarray(cotangent, dtype=np.float64)
             return Gradients(
-                weights=cotangent @ jac_w,
+                weights=cotangent[:, None] * jac_w if per_row else cotangent @ jac_w,
                 features=cotangent[:, None] * jac_f if features_grad else None,
             )
 
@@ -275,19 +310,19 @@ class JaxBackend(Backend):
         wires = tuple(int(w) for w in wires)
         if len(set(wires)) != len(wires) or not all(0 <= w < circuit.n_qubits for w in wires):
             raise ConfigError(f"backend 'jax': wires {wires} must be distinct wires of 0..{circuit.n_qubits - 1}")
-        features, weights = self._inputs(features, weights)
+        features, weights = self._inputs(circuit, features, weights)
         k = len(wires)
         out = np.empty((len(features), 2**k, 2**k), dtype=complex)
-        for rows, block in self._chunks(circuit, features):
-            states = np.asarray(programs.states(block, weights))[: rows.stop - rows.start]
+        for rows, block, block_weights in self._chunks(circuit, features, weights):
+            states = np.asarray(programs.states(block, block_weights))[: rows.stop - rows.start]
             out[rows] = partial_trace(states, circuit.n_qubits, wires)
         return out
 
     def statevector(self, circuit: Circuit, features: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """(N, 2^n) final states, wire 0 the most significant bit (PennyLane's order)."""
         programs = self._program(circuit)
-        features, weights = self._inputs(features, weights)
+        features, weights = self._inputs(circuit, features, weights)
         out = np.empty((len(features), 2**circuit.n_qubits), dtype=complex)
-        for rows, block in self._chunks(circuit, features):
-            out[rows] = np.asarray(programs.states(block, weights))[: rows.stop - rows.start]
+        for rows, block, block_weights in self._chunks(circuit, features, weights):
+            out[rows] = np.asarray(programs.states(block, block_weights))[: rows.stop - rows.start]
         return out

@@ -20,7 +20,7 @@ CHUNK_AMPLITUDES = 2**15
 MAX_CHUNK_ROWS = 256
 CAPABILITIES = Capabilities(
     gradients=True, input_gradients=True, noise=False, entropy=True, shots=False, max_qubits=MAX_QUBITS,
-    states=True,
+    states=True, row_weights=True,
 )
 
 
