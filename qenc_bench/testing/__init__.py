@@ -29,22 +29,21 @@ prepared digits set :func:`check_encoder` uses).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from functools import lru_cache
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
-from .attacks import Attack
-from .backends import Backend, Gradients
-from .circuit import GATES, Circuit, Op
-from .datasets import Dataset, RawDataset
-from .encoders import Encoder, FitContext
-from .prepare import PreparedData, Split, prepare
-from .specs import AttackSpec, BackendSpec, DatasetSpec, EncoderSpec
+from ..attacks import Attack
+from ..circuit import GATES, Circuit, Op
+from ..datasets import Dataset, RawDataset
+from ..encoders import Encoder, FitContext
+from ..prepare import PreparedData, Split, prepare
+from ..specs import AttackSpec, DatasetSpec, EncoderSpec
+from ._common import FD_STEP, _deterministic_score, _fail, _require, _spec_name, _step, small_digits
+from .backends import check_backend
 
 __all__ = [
     "check_attack",
@@ -53,56 +52,6 @@ __all__ = [
     "check_encoder",
     "small_digits",
 ]
-
-FD_STEP = 1e-5
-
-
-# -- helpers ------------------------------------------------------------------------------
-
-
-def _fail(component: str, message: str) -> AssertionError:
-    return AssertionError(f"{component}: {message}")
-
-
-def _require(condition: Any, component: str, message: str) -> None:
-    if not condition:
-        raise _fail(component, message)
-
-
-@contextmanager
-def _step(component: str, what: str) -> Iterator[None]:
-    """Turn an exception raised by the component into an AssertionError naming the step."""
-    try:
-        yield
-    except AssertionError:
-        raise
-    except Exception as exc:
-        raise _fail(component, f"{what} raised {type(exc).__name__}: {exc}") from exc
-
-
-def _spec_name(spec: Any, default: str) -> str:
-    name = getattr(spec, "name", None)
-    return name if isinstance(name, str) else getattr(spec, "__name__", default)
-
-
-@lru_cache(maxsize=1)
-def _registry():
-    from .plugins import load_registry
-
-    return load_registry()
-
-
-@lru_cache(maxsize=1)
-def small_digits() -> PreparedData:
-    """scikit-learn's digits (the registered ``digits`` dataset), classes 0 and 1, grid 3
-    (9 features), 40 train / 20 test, seed 0."""
-    raw = _registry().get("dataset", "digits").factory().load(None)
-    return prepare(raw, (0, 1), grid=3, train_size=40, test_size=20, seed=0)
-
-
-def _deterministic_score(encoder: Encoder) -> float:
-    """A stand-in for validation accuracy that trains nothing: a fixed function of the candidate."""
-    return 0.5 + 0.01 * (int(getattr(encoder, "n_qubits", 0) or 0) % 50)
 
 
 # -- encoders -----------------------------------------------------------------------------
@@ -126,7 +75,7 @@ def check_encoder(spec_or_factory: EncoderSpec | Callable[..., Encoder], data: P
     :param data: prepared data to fit on; default :func:`small_digits`.
     :raises AssertionError: naming the encoder and the broken rule.
     """
-    from .model import ReadoutModel
+    from ..model import ReadoutModel
 
     factory = spec_or_factory.factory if isinstance(spec_or_factory, EncoderSpec) else spec_or_factory
     name = _spec_name(spec_or_factory, "encoder")
@@ -251,131 +200,6 @@ def check_dataset(spec: DatasetSpec, data_dir: str | Path | None = None) -> RawD
     return raw
 
 
-# -- backends -----------------------------------------------------------------------------
-
-
-class _SmallEncoder(Encoder):
-    """Two data qubits, RY then RZ per qubit: a product-state feature map every backend runs."""
-
-    name = "contract"
-    n_qubits = 2
-
-    def fit(self, train, validation, context):  # pragma: no cover - never fitted
-        return self
-
-    def feature_map(self) -> tuple[Op, ...]:
-        return (Op("RY", (0,), "feature", 0), Op("RZ", (0,), "feature", 1),
-                Op("RY", (1,), "feature", 2), Op("RZ", (1,), "feature", 3))
-
-    def transform(self, x):  # pragma: no cover - features are drawn directly
-        return x
-
-
-def _small_circuit() -> Circuit:
-    from .model import ReadoutModel
-
-    return ReadoutModel().build(_SmallEncoder())
-
-
-def _exact_backend() -> Backend:
-    """The reference every backend is checked against: the registered ``exact`` backend."""
-    return _registry().get("backend", "exact").factory()
-
-
-def check_backend(spec: BackendSpec, **options: Any) -> Backend:
-    """Build the backend with ``options`` and check it on a 3-qubit readout circuit.
-
-    A backend instance with a ``shots`` attribute that is not ``None`` samples: its values are
-    compared with the exact ones to within 5 / sqrt(shots) and its gradients only for shape.
-    :returns: the backend.
-    """
-    _require(isinstance(spec, BackendSpec), "backend", f"expected a BackendSpec, got {type(spec).__name__}")
-    label = f"backend {spec.name!r}"
-    with _step(label, "the factory"):
-        backend = spec.factory(**options)
-    _require(isinstance(backend, Backend), label, f"the factory returned {type(backend).__name__}, not a Backend")
-    caps = backend.capabilities
-    if caps != spec.capabilities:
-        declared, actual = spec.capabilities.as_dict(), caps.as_dict()
-        diff = ", ".join(f"{k}: spec {declared[k]!r}, instance {actual[k]!r}" for k in declared if declared[k] != actual[k])
-        raise _fail(label, f"the spec's capabilities differ from the instance's ({diff})")
-
-    circuit = _small_circuit()
-    rng = np.random.default_rng(7)
-    features = rng.uniform(0, np.pi, size=(5, circuit.n_features))
-    weights = rng.uniform(-np.pi, np.pi, size=circuit.n_weights)
-    with _step(label, "check(circuit)"):
-        backend.check(circuit)
-    with _step(label, "expval"):
-        values = np.asarray(backend.expval(circuit, features, weights))
-    _require(values.shape == (len(features),), label, f"expval has shape {values.shape}, expected {(len(features),)}")
-    _require(np.all(np.isfinite(values)) and np.all(np.abs(values) <= 1 + 1e-9), label,
-             f"expval values outside [-1, 1]: {values}")
-    shots = getattr(backend, "shots", None)
-    reference = _exact_backend().expval(circuit, features, weights)
-    tolerance = 1e-8 if shots is None else 5.0 / np.sqrt(shots)
-    error = float(np.max(np.abs(values - reference)))
-    _require(error <= tolerance, label,
-             f"expval differs from the exact backend by {error:.3g} (tolerance {tolerance:.3g})")
-
-    if caps.gradients:
-        with _step(label, "expval_vjp"):
-            vjp_values, vjp = backend.expval_vjp(circuit, features, weights, features_grad=caps.input_gradients)
-            cotangent = rng.normal(size=len(features))
-            grads = vjp(cotangent)
-        _require(isinstance(grads, Gradients), label, f"the vjp returned {type(grads).__name__}, not Gradients")
-        g_w = np.asarray(grads.weights)
-        _require(g_w.shape == weights.shape, label, f"weight gradient has shape {g_w.shape}, expected {weights.shape}")
-        if caps.input_gradients:
-            _require(grads.features is not None and np.shape(grads.features) == features.shape, label,
-                     f"feature gradient has shape {np.shape(grads.features)}, expected {features.shape} "
-                     f"(the capabilities declare input_gradients)")
-        if shots is None:
-            _require(np.allclose(vjp_values, values, atol=1e-8), label, "expval_vjp's values differ from expval's")
-            numeric_w = np.empty_like(weights)
-            for k in range(len(weights)):
-                e = np.zeros_like(weights)
-                e[k] = FD_STEP
-                diff = backend.expval(circuit, features, weights + e) - backend.expval(circuit, features, weights - e)
-                numeric_w[k] = cotangent @ diff / (2 * FD_STEP)
-            error = float(np.max(np.abs(g_w - numeric_w)))
-            _require(error <= 1e-6, label, f"weight gradient differs from central finite differences by {error:.3g}")
-            if caps.input_gradients:
-                n, f = features.shape
-                shifts = np.eye(f) * FD_STEP
-                plus = (features[:, None, :] + shifts[None]).reshape(n * f, f)
-                minus = (features[:, None, :] - shifts[None]).reshape(n * f, f)
-                both = backend.expval(circuit, np.vstack([plus, minus]), weights)
-                numeric_f = (both[: n * f] - both[n * f:]).reshape(n, f) / (2 * FD_STEP) * cotangent[:, None]
-                error = float(np.max(np.abs(np.asarray(grads.features) - numeric_f)))
-                _require(error <= 1e-6, label,
-                         f"feature gradient differs from central finite differences by {error:.3g}")
-    if caps.row_weights and shots is None:
-        _check_row_weights(backend, label, circuit, features, rng)
-    return backend
-
-
-def _check_row_weights(backend: Backend, label: str, circuit, features: np.ndarray, rng) -> None:
-    """Per-row weights (N, W) give each row what its own weight vector gives it alone."""
-    rows = rng.uniform(-np.pi, np.pi, size=(len(features), circuit.n_weights))
-    with _step(label, "expval with per-row weights"):
-        values = np.asarray(backend.expval(circuit, features, rows))
-    alone = np.array([backend.expval(circuit, features[i:i + 1], rows[i])[0] for i in range(len(features))])
-    error = float(np.max(np.abs(values - alone)))
-    _require(error <= 1e-8, label, f"expval with per-row weights differs from one row at a time by {error:.3g} "
-                                   f"(the capabilities declare row_weights)")
-    if backend.capabilities.gradients:
-        cotangent = rng.normal(size=len(features))
-        with _step(label, "expval_vjp with per-row weights"):
-            g_w = np.asarray(backend.expval_vjp(circuit, features, rows)[1](cotangent).weights)
-        _require(g_w.shape == rows.shape, label,
-                 f"per-row weight gradients have shape {g_w.shape}, expected {rows.shape}")
-        alone_g = np.stack([backend.expval_vjp(circuit, features[i:i + 1], rows[i])[1](cotangent[i:i + 1]).weights
-                            for i in range(len(features))])
-        error = float(np.max(np.abs(g_w - alone_g)))
-        _require(error <= 1e-8, label, f"per-row weight gradients differ from one row at a time by {error:.3g}")
-
-
 # -- attacks ------------------------------------------------------------------------------
 
 
@@ -450,7 +274,7 @@ if _HAVE_PYTEST:
     @pytest.fixture
     def qenc_registry():
         """A registry of every installed plugin (a fresh plugin manager)."""
-        from .plugins import load_registry
+        from ..plugins import load_registry
 
         return load_registry()
 
