@@ -43,7 +43,7 @@ from .specs import (
     ModelSpec,
     ReporterSpec,
 )
-from .training import TrainConfig, TrainResult, best_restart
+from .training import JointRun, TrainConfig, TrainResult, best_restart, train_jointly
 
 __all__ = [
     "CACHE_ENV",
@@ -73,6 +73,7 @@ __all__ = [
     "GradientFn",
     "Gradients",
     "IncompatibleComponentsError",
+    "JointRun",
     "MetricContext",
     "MetricSpec",
     "MetricUnavailable",
@@ -106,6 +107,7 @@ __all__ = [
     "leaderboard_of",
     "partial_trace",
     "project",
+    "train_jointly",
     "von_neumann_entropy",
     "weight_op",
 ]

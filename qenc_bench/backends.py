@@ -89,6 +89,10 @@ class Backend(ABC):
 
     name: str = "backend"
     capabilities: Capabilities = Capabilities()
+    #: with ``capabilities.row_weights``: whether one call over many models' rows (each row with
+    #: its model's weights) is faster than a call per model, so that
+    #: :func:`~qenc_bench.train_jointly` batches them by default
+    prefers_row_batches: bool = False
     #: how ``expval_vjp`` differentiates, for the record of an attack's gradient
     input_gradient_method: str = "backend gradient"
 

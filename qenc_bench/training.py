@@ -190,6 +190,166 @@ def train(
     )
 
 
+@dataclass(frozen=True)
+class JointRun:
+    """One training of :func:`train_jointly`: what :func:`train` would be called with (the
+    generator in the state it would get; no adversarial ``batch_features``)."""
+
+    circuit: Circuit
+    train_features: np.ndarray
+    train_labels: np.ndarray
+    val_features: np.ndarray
+    val_labels: np.ndarray
+    initial_weights: np.ndarray
+    rng: np.random.Generator
+
+
+class _Group:
+    """The active runs of one circuit in :func:`train_jointly`, as arrays with a row per run:
+    :func:`train`'s local variables, Adam's moments included (the runs step together, so they
+    share Adam's step count)."""
+
+    def __init__(self, circuit: Circuit, ids: list[int], runs: list[JointRun]):
+        members = [runs[i] for i in ids]
+        self.circuit, self.ids = circuit, np.array(ids)
+        self.features = np.stack([r.train_features for r in members])  # (R, N, F)
+        self.labels = np.stack([r.train_labels for r in members]).astype(np.float64)  # (R, N)
+        self.val_features = np.stack([r.val_features for r in members])
+        self.val_labels = np.stack([r.val_labels for r in members]).astype(np.float64)
+        self.weights = np.stack([np.asarray(r.initial_weights, dtype=np.float64) for r in members])  # (R, W)
+        self.m, self.v, self.t = np.zeros_like(self.weights), np.zeros_like(self.weights), 0
+        self.since_best = np.zeros(len(ids), dtype=int)
+        self.orders = np.empty((len(ids), 0), dtype=np.int64)
+        self.losses = np.zeros(len(ids))
+
+    def keep(self, rows: np.ndarray) -> None:
+        """Only the runs ``rows`` (bool, one per run) stay."""
+        for name in ("ids", "features", "labels", "val_features", "val_labels", "weights", "m", "v", "since_best",
+                     "orders", "losses"):
+            setattr(self, name, getattr(self, name)[rows])
+
+
+def train_jointly(backend: Backend, runs: list[JointRun], config: TrainConfig, *, batch_runs: bool | None = None
+                  ) -> tuple[list[TrainResult], dict]:
+    """Train many models at once, each exactly as :func:`train` with Adam would: its own
+    initial weights, its generator shuffling its minibatches, its Adam moments and its early
+    stopping (results equal :func:`train`'s to rounding).
+
+    The runs advance in lock-step, one minibatch step at a time, and a run that stops leaves.
+    The runs of one circuit are arrays with a row per run, so the loss, the cotangent, Adam
+    and early stopping cost a few array operations per step whatever the number of runs. With
+    ``batch_runs`` (default: the backend's ``prefers_row_batches``; it needs
+    ``capabilities.row_weights``) each step makes ONE ``expval_vjp`` call per circuit over all
+    its runs' minibatches (and one ``expval`` per epoch for their validation), each row with
+    its run's weights; otherwise one call per run, as :func:`train` makes, and the results are
+    :func:`train`'s bit for bit. Every run needs the same number of training samples, so the
+    minibatches line up.
+
+    :returns: one :class:`TrainResult` per run, and the loop's cost:
+        ``{"loop_epochs", "minibatch_steps", "calls"}`` (backend calls made).
+    """
+    if config.optimizer != "adam":
+        raise ConfigError(f"train_jointly trains with adam, not {config.optimizer!r}")
+    sizes = {len(r.train_labels) for r in runs}
+    if len(sizes) > 1:
+        raise ConfigError(f"train_jointly needs runs of one training-set size, got sizes {sorted(sizes)}")
+    n = sizes.pop() if sizes else 0
+    by_circuit: dict[Circuit, list[int]] = {}
+    for i, r in enumerate(runs):
+        by_circuit.setdefault(r.circuit, []).append(i)
+    groups = [_Group(circuit, ids, runs) for circuit, ids in by_circuit.items()]
+    best_loss = np.full(len(runs), np.inf)
+    best_weights = [np.array(r.initial_weights, dtype=np.float64) for r in runs]
+    best_epoch, best_accuracy = np.zeros(len(runs), dtype=int), np.zeros(len(runs))
+    epochs, converged = np.zeros(len(runs), dtype=int), np.zeros(len(runs), dtype=bool)
+    history: list[dict[str, list[float]]] = [{"train_loss": [], "validation_loss": []} for _ in runs]
+    cost = {"loop_epochs": 0, "minibatch_steps": 0, "calls": 0}
+    together = backend.prefers_row_batches if batch_runs is None else batch_runs
+    if together and not backend.capabilities.row_weights:
+        raise ConfigError(f"backend {backend.name!r} takes one weight vector per call: train_jointly(batch_runs=False)")
+    for epoch in range(1, config.max_epochs + 1):
+        groups = [g for g in groups if len(g.ids)]
+        if not groups:
+            break
+        cost["loop_epochs"] = epoch
+        for g in groups:
+            epochs[g.ids] = epoch
+            g.orders = np.stack([runs[i].rng.permutation(n) for i in g.ids]) if n else np.empty((len(g.ids), 0), int)
+            g.losses = np.zeros(len(g.ids))
+        for start in range(0, n, config.batch_size):
+            cost["minibatch_steps"] += 1
+            for g in groups:
+                cost["calls"] += _joint_step(backend, g, start, config, together)
+        for g in groups:
+            val_out, calls = _joint_outputs(backend, g.circuit, g.val_features, g.weights, together)
+            cost["calls"] += calls
+            y = 2.0 * g.val_labels - 1.0
+            val_loss = np.mean(np.maximum(0.0, 1.0 - y * val_out), axis=1)
+            improved = val_loss < best_loss[g.ids] - config.min_delta
+            for row, i in enumerate(g.ids):
+                history[i]["train_loss"].append(float(g.losses[row] / n))
+                history[i]["validation_loss"].append(float(val_loss[row]))
+                if improved[row]:
+                    best_weights[i] = g.weights[row].copy()
+                    best_accuracy[i] = np.mean((val_out[row] > 0) == (g.val_labels[row] == 1))
+            best_loss[g.ids[improved]] = val_loss[improved]
+            best_epoch[g.ids[improved]] = epoch
+            g.since_best = np.where(improved, 0, g.since_best + 1)
+            stop = g.since_best >= config.patience
+            converged[g.ids[stop]] = True
+            if stop.any():
+                g.keep(~stop)
+    results = [TrainResult(weights=best_weights[i], epochs=int(epochs[i]), converged=bool(converged[i]),
+                           best_epoch=int(best_epoch[i]), validation_loss=float(best_loss[i]),
+                           validation_accuracy=float(best_accuracy[i]), history=history[i]) for i in range(len(runs))]
+    return results, cost
+
+
+def _joint_outputs(backend: Backend, circuit: Circuit, features: np.ndarray, weights: np.ndarray, together: bool,
+                   with_vjp: bool = False):
+    """Outputs (R, B) of R runs on their features (R, B, F), run r with ``weights[r]``; with
+    ``with_vjp`` also a function from cotangents (R, B) to weight gradients (R, W). One call
+    with per-row weights when ``together``, else a call per run. Returns (outputs[, vjp], calls)."""
+    n_runs, batch = features.shape[:2]
+    if together and n_runs > 1:
+        rows = features.reshape(n_runs * batch, -1)
+        row_weights = np.repeat(weights, batch, axis=0)
+        if not with_vjp:
+            return backend.expval(circuit, rows, row_weights).reshape(n_runs, batch), 1
+        values, vjp = backend.expval_vjp(circuit, rows, row_weights)
+
+        def pull_back(cotangents: np.ndarray) -> np.ndarray:
+            return vjp(cotangents.reshape(-1)).weights.reshape(n_runs, batch, -1).sum(axis=1)
+
+        return values.reshape(n_runs, batch), pull_back, 1
+    if not with_vjp:
+        return np.stack([backend.expval(circuit, features[r], weights[r]) for r in range(n_runs)]), n_runs
+    pairs = [backend.expval_vjp(circuit, features[r], weights[r]) for r in range(n_runs)]
+
+    def pull_back_each(cotangents: np.ndarray) -> np.ndarray:
+        return np.stack([vjp(c).weights for (_, vjp), c in zip(pairs, cotangents, strict=True)])
+
+    return np.stack([values for values, _ in pairs]), pull_back_each, n_runs
+
+
+def _joint_step(backend: Backend, g: _Group, start: int, config: TrainConfig, together: bool) -> int:
+    """One minibatch step of every run of ``g`` (Adam as :class:`Adam`); returns the calls made."""
+    batch = g.orders[:, start : start + config.batch_size]  # (R, b)
+    rows = g.features[np.arange(len(g.ids))[:, None], batch]  # (R, b, F)
+    labels = np.take_along_axis(g.labels, batch, axis=1)
+    outputs, pull_back, calls = _joint_outputs(backend, g.circuit, rows, g.weights, together, with_vjp=True)
+    y = 2.0 * labels - 1.0
+    margin = 1.0 - y * outputs
+    g.losses += np.mean(np.maximum(0.0, margin), axis=1) * batch.shape[1]
+    grad = pull_back(np.where(margin > 0, -y, 0.0) / batch.shape[1])  # hinge_cotangent per run
+    b1, b2, eps, lr = 0.9, 0.999, 1e-8, config.learning_rate  # Adam's defaults
+    g.t += 1
+    g.m = b1 * g.m + (1 - b1) * grad
+    g.v = b2 * g.v + (1 - b2) * grad * grad
+    g.weights = g.weights - lr * (g.m / (1 - b1**g.t)) / (np.sqrt(g.v / (1 - b2**g.t)) + eps)
+    return calls
+
+
 def train_cobyla(
     circuit: Circuit,
     backend: Backend,

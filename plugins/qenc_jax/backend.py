@@ -218,6 +218,10 @@ class JaxBackend(Backend):
         self.device_name = device
         self.device = _device(device)
         self._default_device = self.device == jax.devices()[0]
+        # on a CPU a call's cost grows with its rows from the smallest circuits up (measured:
+        # training 27 candidate models in one call per step was no faster than a call per
+        # model, docs/encoders.md); a GPU's calls cost their launch, which batching shares
+        self.prefers_row_batches = self.device.platform == "gpu"
         self._programs: dict[Circuit, _Programs] = {}
 
     def info(self) -> dict:
