@@ -10,6 +10,11 @@ optimiser's choice (and whether it kept the same pixels), its cost, and how many
 
     python benchmarks/bench_atp_search.py --data-dir ../shared/data
     python benchmarks/bench_atp_search.py --optimizers exact,joint
+    python benchmarks/bench_atp_search.py --model hea --layers 2 --backend jax --optimizers exact,warm,joint
+
+On the readout model ``joint`` trains every candidate in the closed form; on other models
+(``--model hea``) in the engine loop, one lock-step loop over every candidate's trainings on
+the training backend.
 """
 
 from __future__ import annotations
@@ -50,6 +55,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=1,
                         help="time every comparison this many times (interleaved) and keep each run's fastest")
+    parser.add_argument("--model", default="readout", help="the model around the encoders (readout, hea, reuploading)")
+    parser.add_argument("--layers", type=int, default=1)
+    parser.add_argument("--backend", default="exact", help="the backend that trains and evaluates every model")
     parser.add_argument("--optimizers", default=",".join(OPTIMIZERS),
                         help="comma-separated; exact is always run (the per-run comparison's reference)")
     args = parser.parse_args()
@@ -60,7 +68,8 @@ def main() -> None:
     started = time.perf_counter()
     with threadpool_limits(1):
         for pair in pairs:
-            base = dict(dataset="mnist", classes=pair, seeds=args.seeds, data_dir=args.data_dir, backend="exact")
+            base = dict(dataset="mnist", classes=pair, seeds=args.seeds, data_dir=args.data_dir, backend=args.backend,
+                        train_backend=args.backend, model=args.model, layers=args.layers, classical=())
             configs = {"angle": CompareConfig(encoders=("angle",), **base)}
             configs |= {opt: CompareConfig(encoders=("atp",), encoder_options={"atp": {"optimizer": opt}}, **base)
                         for opt in optimizers}
@@ -73,11 +82,11 @@ def main() -> None:
                     rows[opt]["val"].append(r.validation_accuracy)
                     rows[opt]["test"].append(r.accuracy)
                     rows[opt]["trainings"].append(r.encoder_info["trainings"])
-                    rows[opt]["qubits"].append(r.n_qubits - 1)
+                    rows[opt]["qubits"].append(len(r.encoder_info["kept_pixels"]))
                     rows[opt]["ratio"].append(seconds[r.seed] / angle_time[r.seed])
                     rows[opt]["mask"].append(r.encoder_info["kept_pixels"])
     print(f"MNIST pairs {args.pairs}, {args.seeds} seeds each, grid 3, train 400 / val 100 / test 200, "
-          f"exact backend, 1 BLAS thread; {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+          f"{args.model} model ({args.layers} layer(s)) on {args.backend}, 1 BLAS thread; {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
           f"fastest of {args.repeats} timing(s) per run; {time.perf_counter() - started:.0f} s in all\n")
     exact = np.array(rows["exact"]["val"])
     print("| optimiser | validation acc. of chosen mask | test acc. | trainings per run | data qubits kept | "

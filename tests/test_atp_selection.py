@@ -1,7 +1,8 @@
 """ATP's ``joint`` threshold search: its closed-form model is the exact backend's, its
 vectorised loop trains every candidate as the harness would, it selects what the exhaustive
-search selects (real digits and MNIST, small sizes), it is deterministic, and it falls back
-where its model does not apply."""
+search selects (real digits and MNIST, small sizes), it is deterministic; on other models
+(``hea``) its engine loop does the same; and it falls back where the harness's training cannot
+be reproduced (adversarial batches, COBYLA)."""
 
 from __future__ import annotations
 
@@ -74,6 +75,46 @@ def test_every_candidate_is_trained_as_the_harness_trains_it(classes):
     assert final.history.keys() == result.history.keys()
     for key in final.history:
         np.testing.assert_allclose(final.history[key], result.history[key], rtol=0, atol=1e-12)
+
+
+HEA = dict(SMALL, backend="jax", train_backend="jax", model="hea", train_size=80, test_size=40,
+           training=TrainConfig(max_epochs=12, patience=4))
+
+
+@pytest.mark.parametrize("classes", [(3, 8), (0, 1, 4)])
+def test_on_the_hea_model_the_engine_loop_trains_every_candidate_as_the_harness(classes):
+    """Outside the readout model (a pruned qubit changes the circuit) every candidate and
+    restart trains in the engine loop, exactly as the harness trains it (binary and
+    one-vs-rest), and the final model is the chosen candidate's."""
+    pytest.importorskip("jax")
+    p, engines = _setup(classes, **HEA)
+    encoder, context, data = _joint_fit(p, engines)
+    search = encoder.info()["search"]
+    assert search["loop"] == "engine" and "fallback" not in search
+    models = 1 if len(classes) == 2 else len(classes)
+    assert search["runs"] == search["candidates_trained"] * p.config.training.restarts * models
+    assert context.trainings == len(encoder.candidates_) == search["candidates_trained"] > 2
+    reference = ModelTrainer(p.model, data, engines, p.config, 0)
+    for candidate in encoder.candidates_:
+        kept = np.flatnonzero(~prune_mask(encoder.maps_, candidate["tau"]))
+        result = reference.train_candidate(AngleEncoder(columns=kept).fit(data.train, data.validation))
+        assert candidate["validation_accuracy"] == result.validation_accuracy
+        assert candidate["epochs"] == result.epochs
+    result = reference.train_candidate(AngleEncoder(columns=encoder.kept_).fit(data.train, data.validation))
+    np.testing.assert_array_equal(context.final.weights, result.weights)  # a call per model: bit for bit
+    assert context.final.chosen_restart == result.chosen_restart
+    assert context.final.restart_losses == result.restart_losses
+
+
+def test_on_the_hea_model_joint_selects_what_the_exhaustive_search_selects():
+    pytest.importorskip("jax")
+    base = dict(HEA, encoders=("atp",), classes=(1, 7), seeds=2)
+    exact = compare(CompareConfig(encoder_options={"atp": {"optimizer": "exact"}}, **base)).records
+    joint = compare(CompareConfig(**base)).records  # the default search
+    for e, j in zip(exact, joint, strict=True):
+        assert j.encoder_info["optimizer"] == "joint" and j.encoder_info["search"]["loop"] == "engine"
+        assert j.encoder_info["tau"] == e.encoder_info["tau"] and j.accuracy == e.accuracy
+        assert j.validation_accuracy == e.validation_accuracy
 
 
 def test_candidates_are_the_distinct_masks_and_chunking_changes_nothing():

@@ -19,30 +19,35 @@ threshold optimisers are offered (``optimizer=``):
   the ``finetune`` best masks from that warm start for a short budget (``finetune_epochs``,
   default a tenth of the full training's epochs, at least 3); keep the best on validation,
   the unpruned model included;
-- ``joint`` (the default): the exhaustive search's answer at about one training's cost. Every
-  distinct mask is trained fully, exactly as ``exact`` trains it (same initial weights for
-  every restart, minibatch order, Adam, early stopping, the best restart by validation loss;
-  the harness describes that training in a :class:`~qenc_bench.TrainingPlan`), but all masks
-  and restarts at once in ONE vectorised loop.
-  On the readout model with angle encoding the output is in closed form (the ``exact``
-  backend's, see :func:`readout_expval`): a pruned qubit is the full circuit's qubit with its
-  factor c_j forced to 1 (phi_j = 0 and no gradient), so K candidates are K rows of a weight
-  matrix and one minibatch step serves them all. Each candidate keeps its own Adam state,
-  generator and early stopping; the loop ends when the last one stops, and the chosen
-  candidate's training is handed to the harness as the final model (``FitContext.final``), so
-  nothing is trained twice. It selects what ``exact`` selects (equal to rounding). Its cost
-  is one loop's Python overhead plus every candidate's arithmetic: with few pixels (MNIST at
-  3x3: 9 candidates) about half of angle encoding's training on the ``exact`` backend, see
-  ``benchmarks/bench_atp_search.py``; with many pixels the arithmetic dominates and runs are
-  split into successive loops (``max_chunk``). ``info()["search"]`` records the candidates
-  trained, the loop's epochs and minibatch steps. It needs Adam, the one-layer ``readout``
-  model (whatever backend trains it: the closed form is checked against it numerically) and
-  no adversarial training; otherwise it falls back to ``fallback`` (default ``warm``, about
-  one training plus short fine-tunes, or ``exact`` when the context can only score candidates;
-  ``exact`` keeps the answer at the exhaustive cost), and
-  ``info()["search"]["fallback"]`` says why. Other models (``hea``, ``reuploading``) cannot be
-  batched this way: a pruned qubit changes their circuit's structure, not just a row of
-  weights.
+- ``joint`` (the default): the exhaustive search's answer at the least cost. Every distinct
+  mask is trained fully, exactly as ``exact`` trains it (same initial weights for every
+  restart, minibatch order, Adam, early stopping, the best restart by validation loss; the
+  harness describes that training in a :class:`~qenc_bench.TrainingPlan`), but all masks and
+  restarts at once in ONE loop; each candidate keeps its own Adam state, generator and early
+  stopping, the loop ends when the last one stops, and the chosen candidate's training is
+  handed to the harness as the final model (``FitContext.final``), so nothing is trained
+  twice. It selects what ``exact`` selects. Two loops:
+
+  - the **closed form**, on the one-layer ``readout`` model with angle encoding (whatever
+    backend trains it: the closed form is checked against it numerically). The output is the
+    ``exact`` backend's (see :func:`readout_expval`): a pruned qubit is the full circuit's
+    qubit with its factor c_j forced to 1 (phi_j = 0 and no gradient), so K candidates are K
+    rows of a weight matrix and one minibatch step serves them all. With few pixels (MNIST at
+    3x3: 9 candidates) it costs about half of angle encoding's training on the ``exact``
+    backend, see ``benchmarks/bench_atp_search.py``; with many pixels the arithmetic
+    dominates and runs are split into successive loops (``max_chunk``);
+  - the **engine loop**, on any other model (``hea``, ``reuploading``: a pruned qubit changes
+    their circuit, not a row of weights): :func:`~qenc_bench.train_jointly` on the training
+    backend, every candidate's trainings in lock-step, bit for bit the harness's. Its cost is
+    the candidates' own arithmetic (on ``hea`` at 3x3, about 3x angle encoding's training,
+    measured in docs/encoders.md), the price of the exhaustive answer; ``warm`` is cheaper and
+    chose worse masks there.
+
+  ``info()["search"]`` records the loop, the candidates trained, the loop's epochs and
+  minibatch steps. It needs Adam and no adversarial training; otherwise it falls back to
+  ``fallback`` (default ``warm``, about one training plus short fine-tunes, or ``exact`` when
+  the context can only score candidates; ``exact`` keeps the answer at the exhaustive cost),
+  and ``info()["search"]["fallback"]`` says why.
 
 Each optimiser calls an objective that trains only on masks not seen before; the number of
 trainings and the candidates are recorded. Ties in validation accuracy go to the mask with
@@ -58,7 +63,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from qenc_bench import ConfigError, FitContext, Op, Split, TrainResult, best_restart
+from qenc_bench import ConfigError, FitContext, JointRun, Op, Split, TrainResult, best_restart, train_jointly
 
 from .angle import AngleEncoder
 
@@ -298,6 +303,36 @@ def _readout_ops(n: int) -> tuple[Op, ...]:
             *(Op("IsingZZ", (j, r), "weight", n + j) for j in range(n)), Op("H", (r,)))
 
 
+def _joint_result(plan, runs: list[TrainResult], outputs: Callable[[np.ndarray], np.ndarray],
+                  validation_labels: np.ndarray) -> TrainResult:
+    """A candidate's TrainResult as the harness's training would report it, from its planned
+    runs' results (in ``plan.runs`` order): per binary model the restart with the best
+    validation loss (:func:`~qenc_bench.training.best_restart`); for one-vs-rest the k models
+    stacked, scored by the argmax of ``outputs(weights (k, W))`` (M, k) on validation."""
+    per_model = []
+    for model in range(plan.models):
+        tries = sorted(((planned.restart, runs[j]) for j, planned in enumerate(plan.runs) if planned.model == model),
+                       key=lambda t: t[0])
+        results = [r for _, r in tries]
+        chosen = best_restart(results)
+        per_model.append(replace(results[chosen], restarts=len(results), chosen_restart=chosen,
+                                 restart_losses=[t.validation_loss for t in results]))
+    if len(per_model) == 1:
+        return per_model[0]
+    weights = np.stack([r.weights for r in per_model])
+    return TrainResult(
+        weights=weights,
+        epochs=max(r.epochs for r in per_model),
+        converged=all(r.converged for r in per_model),
+        best_epoch=max(r.best_epoch for r in per_model),
+        validation_loss=float(np.mean([r.validation_loss for r in per_model])),
+        validation_accuracy=float(np.mean(np.argmax(outputs(weights), axis=1) == validation_labels)),
+        history={f"class {c}": r.history["validation_loss"] for c, r in enumerate(per_model)},
+        restarts=per_model[0].restarts, chosen_restart=[int(r.chosen_restart) for r in per_model],
+        restart_losses=[r.restart_losses for r in per_model],
+    )
+
+
 class ATPEncoder(AngleEncoder):
     """ATP: prune dim pixels (and their qubits) by a validated threshold, then angle-encode.
 
@@ -406,16 +441,12 @@ class ATPEncoder(AngleEncoder):
     def _search_kwargs(self) -> dict:
         return {k: v for k, v in self.search_options.items() if k not in ("fallback", "max_chunk")}
 
-    def _joint_unsupported(self, plan, candidate) -> str | None:
+    def _joint_unsupported(self, plan) -> str | None:
         """Why the joint loop cannot reproduce the harness's training of a candidate, or None."""
         if plan is None:
             return "the harness trains with adversarial batches"
         if plan.config.optimizer != "adam":
             return f"the training optimizer is {plan.config.optimizer!r}, not 'adam'"
-        n = candidate.n_qubits
-        circuit = plan.circuit
-        if circuit.ops != _readout_ops(n) or circuit.readout != n or circuit.n_weights != 2 * n:
-            return "the model is not the one-layer readout model"
         return None
 
     def _fit_joint(self, train: Split, validation: Split, context: FitContext, breakpoints, tau_max):
@@ -427,18 +458,45 @@ class ATPEncoder(AngleEncoder):
             kept = tuple(np.flatnonzero(~prune_mask(self.maps_, float(tau))).tolist())
             if kept and kept not in masks:
                 masks[kept] = float(tau)
-        d = train.x.shape[1]
         entries = []  # (kept, tau, candidate, plan)
         for kept, tau in masks.items():
             candidate = AngleEncoder(columns=kept).fit(train, validation, context)
             plan = context.training_plan(candidate)
-            reason = self._joint_unsupported(plan, candidate)
+            reason = self._joint_unsupported(plan)
             if reason is not None:
                 return None, reason
             entries.append((kept, tau, candidate, plan))
-        # the closed form must be the training backend's model: check it on the largest candidate
+        closed = self._closed_form_applies(entries, validation)
+        if closed:
+            results, cost = self._closed_form_runs(entries, train, validation)
+            self.search_.update(loop="closed form", chunks=cost.pop("chunks"))
+        else:
+            results, cost = self._engine_loop(entries, train, validation)
+            self.search_["loop"] = "engine"
+
+        best = None
+        for i, (kept, tau, candidate, plan) in enumerate(entries):
+            outputs = self._validation_outputs(plan, candidate, kept, validation, closed=closed)
+            result = _joint_result(plan, [results[(i, j)] for j in range(len(plan.runs))], outputs, validation.y)
+            context.trainings += 1
+            self.candidates_.append({"tau": tau, "qubits": len(kept), "validation_accuracy": result.validation_accuracy,
+                                     "epochs": result.epochs})
+            rank = (result.validation_accuracy, -len(kept), -tau)
+            if best is None or rank > best[0]:
+                best = (rank, tau, result)
+        context.final = best[2]
+        self.search_.update(candidates_trained=len(entries), runs=sum(len(e[3].runs) for e in entries), **cost)
+        return best[1], None
+
+    def _closed_form_applies(self, entries, validation: Split) -> bool:
+        """Whether every candidate's model is the one-layer readout model and the closed form
+        is the training backend's (checked numerically on the largest candidate)."""
+        for _, _, candidate, plan in entries:
+            n, circuit = candidate.n_qubits, plan.circuit
+            if circuit.ops != _readout_ops(n) or circuit.readout != n or circuit.n_weights != 2 * n:
+                return False
         kept, _, candidate, plan = max(entries, key=lambda e: len(e[0]))
-        n = len(kept)
+        n, d = len(kept), validation.x.shape[1]
         first = plan.runs[0].initial_weights
         mask = np.zeros((1, d), dtype=bool)
         mask[0, list(kept)] = True
@@ -446,10 +504,12 @@ class ATPEncoder(AngleEncoder):
         theta[0, list(kept)], phi[0, list(kept)] = first[:n], first[n:]
         ours = readout_expval(np.pi * validation.x, mask, theta, phi)[0]
         theirs = plan.backend.expval(plan.circuit, candidate.transform(validation.x), first)
-        if not np.allclose(ours, theirs, rtol=0.0, atol=1e-9):
-            return None, f"the closed form disagrees with the training backend {plan.backend_name!r}"
+        return bool(np.allclose(ours, theirs, rtol=0.0, atol=1e-9))
 
-        # one loop run per (candidate, planned training); chunked to bound memory on large images
+    def _closed_form_runs(self, entries, train: Split, validation: Split) -> tuple[dict, dict]:
+        """Every (candidate, planned training) in the readout model's closed form, chunked to
+        bound memory on large images: {(i, j): TrainResult} and the loops' cost."""
+        d = train.x.shape[1]
         runs = [(i, j) for i, e in enumerate(entries) for j in range(len(e[3].runs))]
         batch = entries[0][3].config.batch_size
         chunk = max(1, int(self.search_options.get("max_chunk", 2**18)) // max(1, d * batch))
@@ -469,59 +529,53 @@ class ATPEncoder(AngleEncoder):
                 np.pi * train.x, np.pi * validation.x, kept_rows, theta0, phi0, [r.rng for r in planned],
                 np.stack([r.train_labels for r in planned]), np.stack([r.validation_labels for r in planned]),
                 entries[0][3].config)
-            results.update(zip(part, part_results, strict=True))
+            for (i, j), r in zip(part, part_results, strict=True):
+                cols = list(entries[i][0])
+                results[(i, j)] = TrainResult(weights=np.concatenate([r.theta[cols], r.phi[cols]]), epochs=r.epochs,
+                                              converged=r.converged, best_epoch=r.best_epoch,
+                                              validation_loss=float(r.validation_loss),
+                                              validation_accuracy=float(r.validation_accuracy), history=r.history)
             for key in cost:
                 cost[key] += part_cost[key]
+        cost["chunks"] = -(-len(runs) // chunk)
+        return results, cost
 
-        best = None
-        for i, (kept, tau, _candidate, plan) in enumerate(entries):
-            result = self._joint_result(plan, {j: results[(i, j)] for j in range(len(plan.runs))}, kept, validation)
-            context.trainings += 1
-            self.candidates_.append({"tau": tau, "qubits": len(kept), "validation_accuracy": result.validation_accuracy,
-                                     "epochs": result.epochs})
-            rank = (result.validation_accuracy, -len(kept), -tau)
-            if best is None or rank > best[0]:
-                best = (rank, tau, result)
-        context.final = best[2]
-        self.search_.update(candidates_trained=len(entries), runs=len(runs), chunks=-(-len(runs) // chunk), **cost)
-        return best[1], None
+    def _engine_loop(self, entries, train: Split, validation: Split) -> tuple[dict, dict]:
+        """Every (candidate, planned training) of any other model on its training backend, in
+        one lock-step loop per backend (:func:`~qenc_bench.train_jointly`): {(i, j): TrainResult}
+        and the loop's cost."""
+        by_backend: dict[int, list] = {}
+        for i, (_, _, candidate, plan) in enumerate(entries):
+            x_train, x_val = candidate.transform(train.x), candidate.transform(validation.x)
+            for j, planned in enumerate(plan.runs):
+                run = JointRun(plan.circuit, x_train, planned.train_labels, x_val, planned.validation_labels,
+                               planned.initial_weights, planned.rng)
+                by_backend.setdefault(id(plan.backend), [plan.backend, plan.config, []])[2].append(((i, j), run))
+        results, cost = {}, {"loop_epochs": 0, "minibatch_steps": 0, "calls": 0}
+        for backend, config, keyed in by_backend.values():
+            trained, part_cost = train_jointly(backend, [run for _, run in keyed], config)
+            results.update(zip([key for key, _ in keyed], trained, strict=True))
+            for key in cost:
+                cost[key] = max(cost[key], part_cost[key]) if key == "loop_epochs" else cost[key] + part_cost[key]
+        return results, cost
 
-    def _joint_result(self, plan, runs: dict[int, _RunResult], kept: tuple[int, ...], validation: Split
-                      ) -> TrainResult:
-        """The candidate's TrainResult as the harness's training would report it: per binary
-        model the restart with the best validation loss (:func:`~qenc_bench.training.best_restart`)."""
-        cols = list(kept)
-        per_model = []
-        for model in range(plan.models):
-            tries = [(planned.restart, runs[j]) for j, planned in enumerate(plan.runs) if planned.model == model]
-            as_results = [TrainResult(weights=np.concatenate([r.theta[cols], r.phi[cols]]), epochs=r.epochs,
-                                      converged=r.converged, best_epoch=r.best_epoch,
-                                      validation_loss=float(r.validation_loss),
-                                      validation_accuracy=float(r.validation_accuracy), history=r.history)
-                          for _, r in sorted(tries, key=lambda t: t[0])]
-            chosen = best_restart(as_results)
-            per_model.append((replace(as_results[chosen], restarts=len(as_results), chosen_restart=chosen,
-                                      restart_losses=[t.validation_loss for t in as_results]),
-                              sorted(tries, key=lambda t: t[0])[chosen][1]))
-        if len(per_model) == 1:
-            return per_model[0][0]
-        d = validation.x.shape[1]  # one-vs-rest: argmax over the k models' outputs
-        mask = np.zeros((len(per_model), d), dtype=bool)
-        mask[:, cols] = True
-        outputs = readout_expval(np.pi * validation.x, mask, np.stack([r.theta for _, r in per_model]),
-                                 np.stack([r.phi for _, r in per_model]))
-        results = [r for r, _ in per_model]
-        return TrainResult(
-            weights=np.stack([r.weights for r in results]),
-            epochs=max(r.epochs for r in results),
-            converged=all(r.converged for r in results),
-            best_epoch=max(r.best_epoch for r in results),
-            validation_loss=float(np.mean([r.validation_loss for r in results])),
-            validation_accuracy=float(np.mean(np.argmax(outputs, axis=0) == validation.y)),
-            history={f"class {c}": r.history["validation_loss"] for c, r in enumerate(results)},
-            restarts=results[0].restarts, chosen_restart=[int(r.chosen_restart) for r in results],
-            restart_losses=[r.restart_losses for r in results],
-        )
+    @staticmethod
+    def _validation_outputs(plan, candidate, kept, validation: Split, closed: bool):
+        """``outputs(weights (k, W))`` -> (M, k): the k binary models on the validation split,
+        for one-vs-rest's argmax (the closed form, or the training backend as the harness)."""
+        if closed:
+            n, d = len(kept), validation.x.shape[1]
+
+            def closed_form(weights: np.ndarray) -> np.ndarray:
+                mask = np.zeros((len(weights), d), dtype=bool)
+                mask[:, list(kept)] = True
+                theta, phi = np.zeros((len(weights), d)), np.zeros((len(weights), d))
+                theta[:, list(kept)], phi[:, list(kept)] = weights[:, :n], weights[:, n:]
+                return readout_expval(np.pi * validation.x, mask, theta, phi).T
+
+            return closed_form
+        x_val = candidate.transform(validation.x)
+        return lambda weights: np.stack([plan.backend.expval(plan.circuit, x_val, w) for w in weights], axis=1)
 
     def info(self) -> dict:
         return {
