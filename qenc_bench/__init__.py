@@ -43,7 +43,7 @@ from .specs import (
     ModelSpec,
     ReporterSpec,
 )
-from .training import JointRun, TrainConfig, TrainResult, best_restart, train_jointly
+from .training import JointRun, TrainConfig, TrainResult, best_restart, keep_best_restart, stack_models, train_jointly
 
 __all__ = [
     "CACHE_ENV",
@@ -102,11 +102,13 @@ __all__ = [
     "cache_dir",
     "compare",
     "feature_op",
+    "keep_best_restart",
     "hookimpl",
     "leaderboard",
     "leaderboard_of",
     "partial_trace",
     "project",
+    "stack_models",
     "train_jointly",
     "von_neumann_entropy",
     "weight_op",

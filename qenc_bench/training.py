@@ -9,7 +9,7 @@ weights of the best validation epoch are kept.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -89,6 +89,31 @@ class TrainResult:
 def best_restart(results: list[TrainResult]) -> int:
     """The restart to keep: the lowest validation loss; a tie goes to the earlier restart."""
     return min(range(len(results)), key=lambda i: (results[i].validation_loss, i))
+
+
+def keep_best_restart(tries: list[TrainResult]) -> TrainResult:
+    """The restart :func:`best_restart` picks, recording how many were tried and each one's
+    best validation loss."""
+    chosen = best_restart(tries)
+    return replace(tries[chosen], restarts=len(tries), chosen_restart=chosen,
+                   restart_losses=[t.validation_loss for t in tries])
+
+
+def stack_models(results: list[TrainResult], validation_accuracy: float) -> TrainResult:
+    """One-vs-rest: the k binary models (each its restarts' best) as one result, with weights
+    (k, W) and the ``validation_accuracy`` of their argmax."""
+    return TrainResult(
+        weights=np.stack([r.weights for r in results]),
+        epochs=max(r.epochs for r in results),
+        converged=all(r.converged for r in results),
+        best_epoch=max(r.best_epoch for r in results),
+        validation_loss=float(np.mean([r.validation_loss for r in results])),
+        validation_accuracy=float(validation_accuracy),
+        history={f"class {c}": r.history.get("validation_loss", []) for c, r in enumerate(results)},
+        restarts=results[0].restarts,
+        chosen_restart=[int(r.chosen_restart) for r in results],  # type: ignore[arg-type]
+        restart_losses=[r.restart_losses for r in results],
+    )
 
 
 def restart_seed(seed: int, model: int | None, restart: int) -> list[int] | int:

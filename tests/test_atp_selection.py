@@ -52,6 +52,18 @@ def _joint_fit(p, engines, seed=0, **options):
     return encoder, context, data
 
 
+def _candidates_match_the_harness(encoder, p, data, engines):
+    """Every candidate's validation accuracy and epochs are the harness's own training's; returns
+    the harness's training of the chosen candidate."""
+    reference = ModelTrainer(p.model, data, engines, p.config, 0)
+    for candidate in encoder.candidates_:
+        kept = np.flatnonzero(~prune_mask(encoder.maps_, candidate["tau"]))
+        result = reference.train_candidate(AngleEncoder(columns=kept).fit(data.train, data.validation))
+        assert candidate["validation_accuracy"] == result.validation_accuracy
+        assert candidate["epochs"] == result.epochs
+    return reference.train_candidate(AngleEncoder(columns=encoder.kept_).fit(data.train, data.validation))
+
+
 @pytest.mark.parametrize("classes", [(3, 8), (0, 1, 4)])
 def test_every_candidate_is_trained_as_the_harness_trains_it(classes):
     """Weights, epochs, losses and histories of every candidate match the harness's own
@@ -60,14 +72,8 @@ def test_every_candidate_is_trained_as_the_harness_trains_it(classes):
     encoder, context, data = _joint_fit(p, backends)
     assert encoder.info()["search"]["strategy"] == "joint" and "fallback" not in encoder.info()["search"]
     assert context.trainings == len(encoder.candidates_) == encoder.info()["trainings"]
-    reference = ModelTrainer(p.model, data, backends, p.config, 0)
-    for candidate in encoder.candidates_:
-        kept = np.flatnonzero(~prune_mask(encoder.maps_, candidate["tau"]))
-        result = reference.train_candidate(AngleEncoder(columns=kept).fit(data.train, data.validation))
-        assert candidate["validation_accuracy"] == result.validation_accuracy
-        assert candidate["epochs"] == result.epochs
+    result = _candidates_match_the_harness(encoder, p, data, backends)
     final = context.final
-    result = reference.train_candidate(AngleEncoder(columns=encoder.kept_).fit(data.train, data.validation))
     np.testing.assert_allclose(final.weights, result.weights, rtol=0, atol=1e-9)
     assert (final.epochs, final.best_epoch, final.converged) == (result.epochs, result.best_epoch, result.converged)
     assert final.validation_loss == pytest.approx(result.validation_loss, abs=1e-12)
@@ -94,13 +100,7 @@ def test_on_the_hea_model_the_engine_loop_trains_every_candidate_as_the_harness(
     models = 1 if len(classes) == 2 else len(classes)
     assert search["runs"] == search["candidates_trained"] * p.config.training.restarts * models
     assert context.trainings == len(encoder.candidates_) == search["candidates_trained"] > 2
-    reference = ModelTrainer(p.model, data, engines, p.config, 0)
-    for candidate in encoder.candidates_:
-        kept = np.flatnonzero(~prune_mask(encoder.maps_, candidate["tau"]))
-        result = reference.train_candidate(AngleEncoder(columns=kept).fit(data.train, data.validation))
-        assert candidate["validation_accuracy"] == result.validation_accuracy
-        assert candidate["epochs"] == result.epochs
-    result = reference.train_candidate(AngleEncoder(columns=encoder.kept_).fit(data.train, data.validation))
+    result = _candidates_match_the_harness(encoder, p, data, engines)
     np.testing.assert_array_equal(context.final.weights, result.weights)  # a call per model: bit for bit
     assert context.final.chosen_restart == result.chosen_restart
     assert context.final.restart_losses == result.restart_losses

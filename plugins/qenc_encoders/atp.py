@@ -58,12 +58,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
-from qenc_bench import ConfigError, FitContext, JointRun, Op, Split, TrainResult, best_restart, train_jointly
+from qenc_bench import (
+    ConfigError,
+    FitContext,
+    JointRun,
+    Op,
+    Split,
+    TrainResult,
+    keep_best_restart,
+    stack_models,
+    train_jointly,
+)
 
 from .angle import AngleEncoder
 
@@ -307,30 +317,16 @@ def _joint_result(plan, runs: list[TrainResult], outputs: Callable[[np.ndarray],
                   validation_labels: np.ndarray) -> TrainResult:
     """A candidate's TrainResult as the harness's training would report it, from its planned
     runs' results (in ``plan.runs`` order): per binary model the restart with the best
-    validation loss (:func:`~qenc_bench.training.best_restart`); for one-vs-rest the k models
-    stacked, scored by the argmax of ``outputs(weights (k, W))`` (M, k) on validation."""
+    validation loss; for one-vs-rest the k models stacked, scored by the argmax of
+    ``outputs(weights (k, W))`` (M, k) on validation."""
     per_model = []
     for model in range(plan.models):
-        tries = sorted(((planned.restart, runs[j]) for j, planned in enumerate(plan.runs) if planned.model == model),
-                       key=lambda t: t[0])
-        results = [r for _, r in tries]
-        chosen = best_restart(results)
-        per_model.append(replace(results[chosen], restarts=len(results), chosen_restart=chosen,
-                                 restart_losses=[t.validation_loss for t in results]))
+        tries = sorted((planned.restart, j) for j, planned in enumerate(plan.runs) if planned.model == model)
+        per_model.append(keep_best_restart([runs[j] for _, j in tries]))
     if len(per_model) == 1:
         return per_model[0]
     weights = np.stack([r.weights for r in per_model])
-    return TrainResult(
-        weights=weights,
-        epochs=max(r.epochs for r in per_model),
-        converged=all(r.converged for r in per_model),
-        best_epoch=max(r.best_epoch for r in per_model),
-        validation_loss=float(np.mean([r.validation_loss for r in per_model])),
-        validation_accuracy=float(np.mean(np.argmax(outputs(weights), axis=1) == validation_labels)),
-        history={f"class {c}": r.history["validation_loss"] for c, r in enumerate(per_model)},
-        restarts=per_model[0].restarts, chosen_restart=[int(r.chosen_restart) for r in per_model],
-        restart_losses=[r.restart_losses for r in per_model],
-    )
+    return stack_models(per_model, np.mean(np.argmax(outputs(weights), axis=1) == validation_labels))
 
 
 class ATPEncoder(AngleEncoder):

@@ -21,7 +21,7 @@ from ..encoders import Encoder, FitContext, PlannedRun, TrainingPlan
 from ..metrics import accuracy
 from ..model import Model
 from ..prepare import PreparedData
-from ..training import TrainConfig, TrainResult, best_restart, restart_seed, train
+from ..training import TrainConfig, TrainResult, keep_best_restart, restart_seed, stack_models, train
 from .config import CompareConfig
 from .engines import Engine, Engines
 
@@ -117,29 +117,15 @@ class ModelTrainer:
                 batches = self._adversarial_batches(encoder, circuit, engine) if c is None else None
                 tries.append(train(circuit, engine.backend, x_train, y_train, x_val, y_val,
                                    np.asarray(weights, dtype=np.float64), budget, rng, batch_features=batches))
-            best = best_restart(tries)
-            per_model.append(replace(tries[best], restarts=restarts, chosen_restart=best,
-                                     restart_losses=[t.validation_loss for t in tries]))
+            per_model.append(keep_best_restart(tries))
         if len(per_model) == 1:
             return per_model[0]
         return self.stack(per_model, circuit, engine, x_val)
 
     def stack(self, results: list[TrainResult], circuit: Circuit, engine: Engine, x_val: np.ndarray) -> TrainResult:
         """One-vs-rest: the k binary models as one result (validation accuracy of the argmax)."""
-        stacked = np.stack([r.weights for r in results])
-        val_out = outputs_of(engine, circuit, x_val, stacked)
-        return TrainResult(
-            weights=stacked,
-            epochs=max(r.epochs for r in results),
-            converged=all(r.converged for r in results),
-            best_epoch=max(r.best_epoch for r in results),
-            validation_loss=float(np.mean([r.validation_loss for r in results])),
-            validation_accuracy=predict_accuracy(val_out, self.data.validation.y),
-            history={f"class {c}": r.history.get("validation_loss", []) for c, r in enumerate(results)},
-            restarts=results[0].restarts,
-            chosen_restart=[int(r.chosen_restart) for r in results],  # type: ignore[arg-type]
-            restart_losses=[r.restart_losses for r in results],
-        )
+        val_out = outputs_of(engine, circuit, x_val, np.stack([r.weights for r in results]))
+        return stack_models(results, predict_accuracy(val_out, self.data.validation.y))
 
     def _adversarial_batches(self, encoder: Encoder, circuit: Circuit, engine: Engine):
         setting = self.config.adversarial_training
