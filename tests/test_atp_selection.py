@@ -183,7 +183,7 @@ def test_falls_back_when_training_is_not_adam():
 
 
 def test_products_without_each_factor_and_the_minibatch_gather_path(monkeypatch):
-    import qenc_encoders.atp as atp_module
+    import qenc_encoders.atp_closed_form as atp_module
 
     rng = np.random.default_rng(3)
     c = rng.normal(size=(5, 2, 3)) + 1j * rng.normal(size=(5, 2, 3))
