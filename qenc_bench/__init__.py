@@ -43,12 +43,22 @@ from .specs import (
     ModelSpec,
     ReporterSpec,
 )
-from .training import JointRun, TrainConfig, TrainResult, best_restart, keep_best_restart, stack_models, train_jointly
+from .training import (
+    Adam,
+    JointRun,
+    TrainConfig,
+    TrainResult,
+    best_restart,
+    keep_best_restart,
+    stack_models,
+    train_jointly,
+)
 
 __all__ = [
     "CACHE_ENV",
     "DATA_ENV",
     "GATES",
+    "Adam",
     "Attack",
     "AttackSpec",
     "AutoPolicy",

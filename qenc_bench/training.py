@@ -126,7 +126,8 @@ def restart_seed(seed: int, model: int | None, restart: int) -> list[int] | int:
 
 
 class Adam:
-    """Adam (Kingma and Ba) on a flat parameter vector."""
+    """Adam (Kingma and Ba) on a flat parameter vector, or elementwise on an array of them (a
+    row per model, stepping together)."""
 
     def __init__(self, learning_rate: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         self.lr, self.b1, self.b2, self.eps = learning_rate, beta1, beta2, eps
@@ -146,9 +147,10 @@ class Adam:
 
 
 def hinge_cotangent(outputs: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """d(mean hinge loss)/d(outputs) for labels in {0, 1}."""
+    """d(mean hinge loss)/d(outputs) for labels in {0, 1}, along the last axis (a row per model
+    for several models' minibatches)."""
     y = 2.0 * labels - 1.0
-    return np.where(1.0 - y * outputs > 0, -y, 0.0) / len(outputs)
+    return np.where(1.0 - y * outputs > 0, -y, 0.0) / outputs.shape[-1]
 
 
 def train(
@@ -234,7 +236,7 @@ class _Group:
     :func:`train`'s local variables, Adam's moments included (the runs step together, so they
     share Adam's step count)."""
 
-    def __init__(self, circuit: Circuit, ids: list[int], runs: list[JointRun]):
+    def __init__(self, circuit: Circuit, ids: list[int], runs: list[JointRun], learning_rate: float):
         members = [runs[i] for i in ids]
         self.circuit, self.ids = circuit, np.array(ids)
         self.features = np.stack([r.train_features for r in members])  # (R, N, F)
@@ -242,16 +244,18 @@ class _Group:
         self.val_features = np.stack([r.val_features for r in members])
         self.val_labels = np.stack([r.val_labels for r in members]).astype(np.float64)
         self.weights = np.stack([np.asarray(r.initial_weights, dtype=np.float64) for r in members])  # (R, W)
-        self.m, self.v, self.t = np.zeros_like(self.weights), np.zeros_like(self.weights), 0
+        self.optimizer = Adam(learning_rate)  # elementwise: one row of moments per run
         self.since_best = np.zeros(len(ids), dtype=int)
         self.orders = np.empty((len(ids), 0), dtype=np.int64)
         self.losses = np.zeros(len(ids))
 
     def keep(self, rows: np.ndarray) -> None:
         """Only the runs ``rows`` (bool, one per run) stay."""
-        for name in ("ids", "features", "labels", "val_features", "val_labels", "weights", "m", "v", "since_best",
-                     "orders", "losses"):
+        for name in ("ids", "features", "labels", "val_features", "val_labels", "weights", "since_best", "orders",
+                     "losses"):
             setattr(self, name, getattr(self, name)[rows])
+        if self.optimizer.m is not None and self.optimizer.v is not None:
+            self.optimizer.m, self.optimizer.v = self.optimizer.m[rows], self.optimizer.v[rows]
 
 
 def train_jointly(backend: Backend, runs: list[JointRun], config: TrainConfig, *, batch_runs: bool | None = None
@@ -282,7 +286,7 @@ def train_jointly(backend: Backend, runs: list[JointRun], config: TrainConfig, *
     by_circuit: dict[Circuit, list[int]] = {}
     for i, r in enumerate(runs):
         by_circuit.setdefault(r.circuit, []).append(i)
-    groups = [_Group(circuit, ids, runs) for circuit, ids in by_circuit.items()]
+    groups = [_Group(circuit, ids, runs, config.learning_rate) for circuit, ids in by_circuit.items()]
     best_loss = np.full(len(runs), np.inf)
     best_weights = [np.array(r.initial_weights, dtype=np.float64) for r in runs]
     best_epoch, best_accuracy = np.zeros(len(runs), dtype=int), np.zeros(len(runs))
@@ -358,20 +362,13 @@ def _joint_outputs(backend: Backend, circuit: Circuit, features: np.ndarray, wei
 
 
 def _joint_step(backend: Backend, g: _Group, start: int, config: TrainConfig, together: bool) -> int:
-    """One minibatch step of every run of ``g`` (Adam as :class:`Adam`); returns the calls made."""
+    """One minibatch step of every run of ``g``; returns the calls made."""
     batch = g.orders[:, start : start + config.batch_size]  # (R, b)
     rows = g.features[np.arange(len(g.ids))[:, None], batch]  # (R, b, F)
     labels = np.take_along_axis(g.labels, batch, axis=1)
     outputs, pull_back, calls = _joint_outputs(backend, g.circuit, rows, g.weights, together, with_vjp=True)
-    y = 2.0 * labels - 1.0
-    margin = 1.0 - y * outputs
-    g.losses += np.mean(np.maximum(0.0, margin), axis=1) * batch.shape[1]
-    grad = pull_back(np.where(margin > 0, -y, 0.0) / batch.shape[1])  # hinge_cotangent per run
-    b1, b2, eps, lr = 0.9, 0.999, 1e-8, config.learning_rate  # Adam's defaults
-    g.t += 1
-    g.m = b1 * g.m + (1 - b1) * grad
-    g.v = b2 * g.v + (1 - b2) * grad * grad
-    g.weights = g.weights - lr * (g.m / (1 - b1**g.t)) / (np.sqrt(g.v / (1 - b2**g.t)) + eps)
+    g.losses += np.mean(np.maximum(0.0, 1.0 - (2.0 * labels - 1.0) * outputs), axis=1) * batch.shape[1]
+    g.weights = g.optimizer.step(g.weights, pull_back(hinge_cotangent(outputs, labels)))
     return calls
 
 

@@ -14,7 +14,8 @@ from qenc_bench.harness import CompareConfig, Engines, ModelTrainer, compare, pl
 from qenc_bench.model import ReadoutModel
 from qenc_bench.training import TrainConfig
 from qenc_encoders.angle import AngleEncoder
-from qenc_encoders.atp import ATPEncoder, candidate_thresholds, class_average_maps, prune_mask, readout_expval
+from qenc_encoders.atp import ATPEncoder, candidate_thresholds, class_average_maps, prune_mask
+from qenc_encoders.atp_closed_form import readout_expval
 from qenc_exact import ExactReadoutBackend
 
 SMALL = dict(dataset="digits", train_size=160, test_size=60, backend="exact", training=TrainConfig(max_epochs=40),

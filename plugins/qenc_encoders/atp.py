@@ -30,7 +30,7 @@ threshold optimisers are offered (``optimizer=``):
 
   - the **closed form**, on the one-layer ``readout`` model with angle encoding (whatever
     backend trains it: the closed form is checked against it numerically). The output is the
-    ``exact`` backend's (see :func:`readout_expval`): a pruned qubit is the full circuit's
+    ``exact`` backend's (see :func:`~qenc_encoders.atp_closed_form.readout_expval`): a pruned qubit is the full circuit's
     qubit with its factor c_j forced to 1 (phi_j = 0 and no gradient), so K candidates are K
     rows of a weight matrix and one minibatch step serves them all. With few pixels (MNIST at
     3x3: 9 candidates) it costs about half of angle encoding's training on the ``exact``
@@ -72,7 +72,7 @@ from qenc_bench import (
 )
 
 from .angle import AngleEncoder
-from .atp_closed_form import readout_expval, readout_ops, train_runs_jointly
+from .atp_closed_form import candidate_expval, readout_ops, train_runs_jointly
 
 
 def class_average_maps(train: Split) -> tuple[np.ndarray, ...]:
@@ -317,13 +317,8 @@ class ATPEncoder(AngleEncoder):
             if circuit.ops != readout_ops(n) or circuit.readout != n or circuit.n_weights != 2 * n:
                 return False
         kept, _, candidate, plan = max(entries, key=lambda e: len(e[0]))
-        n, d = len(kept), validation.x.shape[1]
         first = plan.runs[0].initial_weights
-        mask = np.zeros((1, d), dtype=bool)
-        mask[0, list(kept)] = True
-        theta, phi = np.zeros((1, d)), np.zeros((1, d))
-        theta[0, list(kept)], phi[0, list(kept)] = first[:n], first[n:]
-        ours = readout_expval(np.pi * validation.x, mask, theta, phi)[0]
+        ours = candidate_expval(validation.x, kept, first)[0]
         theirs = plan.backend.expval(plan.circuit, candidate.transform(validation.x), first)
         return bool(np.allclose(ours, theirs, rtol=0.0, atol=1e-9))
 
@@ -385,16 +380,7 @@ class ATPEncoder(AngleEncoder):
         """``outputs(weights (k, W))`` -> (M, k): the k binary models on the validation split,
         for one-vs-rest's argmax (the closed form, or the training backend as the harness)."""
         if closed:
-            n, d = len(kept), validation.x.shape[1]
-
-            def closed_form(weights: np.ndarray) -> np.ndarray:
-                mask = np.zeros((len(weights), d), dtype=bool)
-                mask[:, list(kept)] = True
-                theta, phi = np.zeros((len(weights), d)), np.zeros((len(weights), d))
-                theta[:, list(kept)], phi[:, list(kept)] = weights[:, :n], weights[:, n:]
-                return readout_expval(np.pi * validation.x, mask, theta, phi).T
-
-            return closed_form
+            return lambda weights: candidate_expval(validation.x, kept, weights).T
         x_val = candidate.transform(validation.x)
         return lambda weights: np.stack([plan.backend.expval(plan.circuit, x_val, w) for w in weights], axis=1)
 

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from qenc_bench import Op
+from qenc_bench import Adam, Op
 
 
 def readout_expval(angles: np.ndarray, kept: np.ndarray, theta: np.ndarray, phi: np.ndarray) -> np.ndarray:
@@ -35,6 +35,19 @@ def readout_expval(angles: np.ndarray, kept: np.ndarray, theta: np.ndarray, phi:
     z = np.cos(np.asarray(angles)[None, :, :] - np.asarray(theta)[:, None, :])
     c = np.cos(phi)[:, None, :] + 1j * z * np.sin(phi)[:, None, :]
     return -np.prod(c, axis=2).real
+
+
+def candidate_expval(x: np.ndarray, kept, weights: np.ndarray) -> np.ndarray:
+    """The readout model of the candidate that keeps pixels ``kept`` (in order), for rows of its
+    own weights ``weights`` (R, 2 len(kept)): [XX weights | ZZ weights], as the circuit orders
+    them. ``x`` (N, d) holds all d pixels; returns (R, N)."""
+    cols, n = list(kept), len(kept)
+    weights = np.atleast_2d(weights)
+    mask = np.zeros((len(weights), x.shape[1]), dtype=bool)
+    mask[:, cols] = True
+    theta, phi = np.zeros(mask.shape), np.zeros(mask.shape)
+    theta[:, cols], phi[:, cols] = weights[:, :n], weights[:, n:]
+    return readout_expval(np.pi * x, mask, theta, phi)
 
 
 _EPOCH_GATHER_LIMIT = 2**22  # complex numbers (64 MB): larger epochs gather every minibatch
@@ -80,13 +93,12 @@ def train_runs_jointly(angles_train: np.ndarray, angles_val: np.ndarray, kept: n
     ids = np.arange(n_runs)  # the active runs
     weights = np.concatenate([theta0.T, np.where(kept, phi0, 0.0).T]).astype(np.float64)  # (2d, R)
     grad_mask = np.concatenate([kept.T, kept.T]).astype(np.float64)
-    m, v = np.zeros_like(weights), np.zeros_like(weights)
+    adam = Adam(config.learning_rate)  # elementwise: a column of moments per run
     ys_active = 2.0 * np.asarray(train_labels, dtype=np.float64) - 1.0  # rows: the active runs
     ys_val = 2.0 * np.asarray(val_labels, dtype=np.float64) - 1.0
     val_positive = ys_val > 0
     best_loss = np.full(n_runs, np.inf)
     since_best = np.zeros(n_runs, dtype=int)
-    b1, b2, eps, lr = 0.9, 0.999, 1e-8, config.learning_rate  # qenc_bench.training.Adam's defaults
     batch_sizes = np.array([min(batch, n - i // batch * batch) for i in range(n)], dtype=np.float64)
     step = 0
     loop_epochs = 0
@@ -128,9 +140,7 @@ def train_runs_jointly(angles_train: np.ndarray, angles_val: np.ndarray, kept: n
                     q = _products_without_each(c) * cot[None]
                     _gradient(grad, sp, cp, q.real.sum(axis=2), (q.imag * u).sum(axis=2), grad_mask)
                 step += 1
-                m = b1 * m + (1 - b1) * grad
-                v = b2 * v + (1 - b2) * grad * grad
-                weights = weights - lr * (m / (1 - b1**step)) / (np.sqrt(v / (1 - b2**step)) + eps)
+                weights = adam.step(weights, grad)
             train_loss = np.maximum(np.concatenate(margins, axis=1), 0.0).sum(axis=1)
             theta, phi = weights[:d], weights[d:]
             z = (e_val[:, None, :] * (np.cos(theta) - 1j * np.sin(theta))[:, :, None]).real  # (d, A, M)
@@ -159,7 +169,8 @@ def train_runs_jointly(angles_train: np.ndarray, angles_val: np.ndarray, kept: n
             if stop.any():  # the stopped runs leave the loop
                 keep = ~stop
                 ids, ys_active = ids[keep], ys_active[keep]
-                weights, m, v, grad_mask = (np.ascontiguousarray(a[:, keep]) for a in (weights, m, v, grad_mask))
+                weights, adam.m, adam.v, grad_mask = (np.ascontiguousarray(a[:, keep])
+                                                      for a in (weights, adam.m, adam.v, grad_mask))
     return results, {"loop_epochs": loop_epochs, "minibatch_steps": step}
 
 
